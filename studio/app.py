@@ -1,0 +1,94 @@
+"""Application start-up: the GL surface format, the dark theme and the main window."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPalette, QSurfaceFormat
+from PySide6.QtWidgets import QApplication
+
+from .settings import APPLICATION, ORGANIZATION
+
+STYLE_SHEET = """
+QMainWindow, QWidget { background: #2b2d31; color: #d8dadf; font-size: 10pt; }
+QMainWindow::separator { background: #1e1f22; width: 3px; height: 3px; }
+QDockWidget { color: #c9ccd1; titlebar-close-icon: none; }
+QDockWidget::title { background: #232428; padding: 4px 8px; border-bottom: 1px solid #1a1b1e; }
+QLabel#placeholder { color: #6d717a; font-size: 11pt; }
+QMenuBar { background: #232428; }
+QMenuBar::item:selected, QMenu::item:selected { background: #3d6fb6; color: white; }
+QMenu { background: #2b2d31; border: 1px solid #1a1b1e; }
+QToolBar { background: #26282c; border: none; border-bottom: 1px solid #1a1b1e; spacing: 4px; padding: 2px; }
+QToolButton { padding: 3px 8px; border-radius: 3px; }
+QToolButton:hover { background: #3a3d43; }
+QToolButton:checked { background: #3d6fb6; color: white; }
+QWidget#transport { background: #232428; border-top: 1px solid #1a1b1e; }
+QComboBox, QSpinBox, QDoubleSpinBox { background: #1e1f22; border: 1px solid #3a3d43; border-radius: 3px;
+    padding: 2px 6px; min-height: 18px; }
+QComboBox QAbstractItemView { background: #1e1f22; selection-background-color: #3d6fb6; }
+QSlider::groove:horizontal { height: 4px; background: #1e1f22; border-radius: 2px; }
+QSlider::sub-page:horizontal { background: #3d6fb6; border-radius: 2px; }
+QSlider::handle:horizontal { background: #e2a33c; width: 10px; margin: -6px 0; border-radius: 3px; }
+QStatusBar { background: #232428; color: #9aa0a8; }
+QLabel#engine_notes { color: #e2a33c; }
+QLabel#fps { color: #8fd19e; font-family: monospace; }
+QLabel#time { font-family: monospace; }
+QUndoView, QListView { background: #1e1f22; alternate-background-color: #25262a; }
+QTabBar::tab { background: #232428; padding: 4px 10px; border: 1px solid #1a1b1e; }
+QTabBar::tab:selected { background: #2b2d31; color: white; }
+QCheckBox::indicator { width: 13px; height: 13px; }
+"""
+
+
+def configure_gl() -> None:
+    """OpenGL 3.3 core for every QOpenGLWidget; must run before the QApplication exists."""
+    fmt = QSurfaceFormat()
+    fmt.setVersion(3, 3)
+    fmt.setProfile(QSurfaceFormat.CoreProfile)
+    fmt.setDepthBufferSize(0)
+    fmt.setSwapInterval(0)  # playback is paced by the audio clock, not by vsync
+    QSurfaceFormat.setDefaultFormat(fmt)
+    QApplication.setAttribute(Qt.AA_ShareOpenGLContexts)
+
+
+def apply_theme(app: QApplication) -> None:
+    app.setStyle("Fusion")
+    pal = QPalette()
+    for role, colour in {
+        QPalette.Window: "#2b2d31", QPalette.WindowText: "#d8dadf", QPalette.Base: "#1e1f22",
+        QPalette.AlternateBase: "#25262a", QPalette.Text: "#d8dadf", QPalette.Button: "#2f3136",
+        QPalette.ButtonText: "#d8dadf", QPalette.Highlight: "#3d6fb6", QPalette.HighlightedText: "#ffffff",
+        QPalette.ToolTipBase: "#1e1f22", QPalette.ToolTipText: "#d8dadf",
+    }.items():
+        pal.setColor(role, QColor(colour))
+    pal.setColor(QPalette.Disabled, QPalette.Text, QColor("#6d717a"))
+    pal.setColor(QPalette.Disabled, QPalette.ButtonText, QColor("#6d717a"))
+    app.setPalette(pal)
+    app.setStyleSheet(STYLE_SHEET)
+
+
+def create_app(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        configure_gl()
+        app = QApplication([sys.argv[0]] + list(argv or []))
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    apply_theme(app)
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Open the studio (optionally on a take file). Returns the exit code."""
+    parser = argparse.ArgumentParser(prog="main.py", description="Open EmoZone Studio.")
+    parser.add_argument("take", nargs="?", help="a take file to open (.emz)")
+    args = parser.parse_args(list(argv or []))
+    app = create_app()
+    from .main_window import MainWindow
+
+    window = MainWindow()
+    window.show()
+    if args.take:
+        window.open_path(args.take)
+    return int(app.exec())

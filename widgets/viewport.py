@@ -1,0 +1,263 @@
+"""The 3D viewport: a QOpenGLWidget that draws the current frame's Gaussians with the gl backend.
+
+moderngl attaches to Qt's own GL context in initializeGL; the target framebuffer is re-detected on
+every paint because Qt may recreate the widget's FBO on resize or reparenting (dock undock).
+
+Mouse: left-drag orbits, middle-drag or shift+left-drag pans, the wheel zooms.
+Keys: F / Home frame the head, 1 front view, 3 side view.
+While a drag is under way the scene is drawn at a fraction of the resolution and upscaled, so the
+view keeps up on a software GL; the full resolution comes back a moment after the mouse rests.
+"""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QMouseEvent, QWheelEvent
+from PySide6.QtOpenGLWidgets import QOpenGLWidget
+
+from core.camera import OrbitCamera
+
+#: Fraction of the full resolution used while dragging.
+DRAG_SCALE = 0.5
+#: Delay before redrawing at full resolution once interaction stops (ms).
+SETTLE_MS = 180
+#: Degrees of orbit per pixel dragged.
+ORBIT_DEG_PER_PX = 0.4
+#: Zoom factor per wheel notch (120 units).
+WHEEL_ZOOM = 0.88
+
+BACKGROUND = (0.115, 0.12, 0.135)
+
+_BLIT_VS = """
+#version 330 core
+in vec2 in_pos;
+out vec2 v_uv;
+void main() { v_uv = in_pos * 0.5 + 0.5; gl_Position = vec4(in_pos, 0.0, 1.0); }
+"""
+_BLIT_FS = """
+#version 330 core
+uniform sampler2D u_tex;
+in vec2 v_uv;
+out vec4 f_color;
+void main() { f_color = vec4(texture(u_tex, v_uv).rgb, 1.0); }
+"""
+
+
+class Viewport(QOpenGLWidget):
+    """Draws a prepared splat set (core.render.gl.GLSplats, built by the studio off the GUI thread).
+
+    set_splats(splats): the frame to show. set_override_colors(rgb [N, 3] float32 | None): overlay
+    colours that replace the Gaussians' own while set. Signals: camera_changed() after any view move;
+    gl_failed(str) when no usable OpenGL 3.3 context could be had."""
+
+    camera_changed = Signal()
+    gl_failed = Signal(str)
+    frame_drawn = Signal(int)  # the number of Gaussians drawn, after each paint
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setFocusPolicy(Qt.StrongFocus)
+        self.setMinimumSize(320, 240)
+        self.orbit = OrbitCamera(yaw=0.0, pitch=0.0, distance=1.0)
+        self._bounds: tuple[np.ndarray, np.ndarray] | None = None
+        self._splats = None
+        self._override: np.ndarray | None = None
+        self._base_rgb: np.ndarray | None = None
+        self._ctx = None
+        self._renderer = None
+        self._blit = None
+        self._low_fbo = None
+        self._low_size = (0, 0)
+        self._dragging = False
+        self._last_pos: QPointF | None = None
+        self._drag_button = None
+        self.error: str | None = None
+        self.low_res_paints = 0
+        self.full_res_paints = 0
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(SETTLE_MS)
+        self._settle.timeout.connect(self._on_settled)
+
+    # ------------------------------------------------------------------ content
+    def set_splats(self, splats) -> None:
+        """Show a GLSplats (its colours are restored if an overlay painted over a previous one)."""
+        self._splats = splats
+        self._base_rgb = None if splats is None else splats.packed[:, 9:12].copy()
+        self.update()
+
+    def splats(self):
+        return self._splats
+
+    def set_override_colors(self, rgb: np.ndarray | None) -> None:
+        if rgb is not None:
+            rgb = np.ascontiguousarray(rgb, dtype=np.float32)
+            if self._splats is not None and rgb.shape != (len(self._splats), 3):
+                raise ValueError(f"override colours: expected [{len(self._splats)}, 3], got {list(rgb.shape)}")
+        self._override = rgb
+        self.update()
+
+    def set_bounds(self, lo, hi) -> None:
+        """Box the F key frames [3] + [3]."""
+        self._bounds = (np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64))
+
+    # ------------------------------------------------------------------ views
+    def frame_all(self) -> None:
+        if self._bounds is not None:
+            self.orbit.frame(*self._bounds, margin=1.05)
+        self._view_moved(settle=False)
+
+    def front_view(self) -> None:
+        self.orbit.yaw, self.orbit.pitch = 0.0, 0.0
+        self._view_moved(settle=False)
+
+    def side_view(self) -> None:
+        # The head's right side faces the viewer, as the numeric-pad "3" does in Blender.
+        self.orbit.yaw, self.orbit.pitch = 90.0, 0.0
+        self._view_moved(settle=False)
+
+    def set_orbit(self, orbit: OrbitCamera) -> None:
+        self.orbit = orbit
+        self._view_moved(settle=False)
+
+    def _view_moved(self, settle: bool) -> None:
+        if settle:
+            self._dragging = True
+            self._settle.start()
+        self.camera_changed.emit()
+        self.update()
+
+    def _on_settled(self) -> None:
+        if self._last_pos is None:  # the button is up: back to full resolution
+            self._dragging = False
+            self.update()
+        else:
+            self._settle.start()
+
+    # ------------------------------------------------------------------ input
+    def mousePressEvent(self, ev: QMouseEvent) -> None:
+        self.setFocus()
+        self._last_pos = ev.position()
+        self._drag_button = ev.button()
+        ev.accept()
+
+    def mouseMoveEvent(self, ev: QMouseEvent) -> None:
+        if self._last_pos is None:
+            return
+        pos = ev.position()
+        d = pos - self._last_pos
+        self._last_pos = pos
+        pan = self._drag_button == Qt.MiddleButton or (
+            self._drag_button == Qt.LeftButton and ev.modifiers() & Qt.ShiftModifier)
+        if pan:
+            h = max(self.height(), 1)
+            self.orbit.pan(-d.x() / h, d.y() / h)
+        elif self._drag_button == Qt.LeftButton:
+            self.orbit.orbit(-d.x() * ORBIT_DEG_PER_PX, d.y() * ORBIT_DEG_PER_PX)
+        else:
+            return
+        self._view_moved(settle=True)
+
+    def mouseReleaseEvent(self, ev: QMouseEvent) -> None:
+        self._last_pos = None
+        self._drag_button = None
+        self._settle.start()
+
+    def wheelEvent(self, ev: QWheelEvent) -> None:
+        notches = ev.angleDelta().y() / 120.0
+        if notches:
+            self.orbit.zoom(WHEEL_ZOOM ** notches)
+            self._view_moved(settle=True)
+        ev.accept()
+
+    def keyPressEvent(self, ev) -> None:
+        key = ev.key()
+        if key in (Qt.Key_F, Qt.Key_Home):
+            self.frame_all()
+        elif key == Qt.Key_1:
+            self.front_view()
+        elif key == Qt.Key_3:
+            self.side_view()
+        else:
+            super().keyPressEvent(ev)
+
+    # ------------------------------------------------------------------ GL
+    def initializeGL(self) -> None:
+        import moderngl
+
+        from core.render.gl import GLRenderer
+
+        try:
+            self._ctx = moderngl.create_context()
+            self._renderer = GLRenderer(self._ctx)
+            prog = self._ctx.program(vertex_shader=_BLIT_VS, fragment_shader=_BLIT_FS)
+            quad = self._ctx.buffer(np.array([-1, -1, 1, -1, -1, 1, 1, 1], dtype=np.float32).tobytes())
+            self._blit = (prog, self._ctx.vertex_array(prog, [(quad, "2f", "in_pos")]), quad)
+        except Exception as exc:  # moderngl raises plain Exception for a missing or old GL
+            self.error = f"OpenGL 3.3 is not available for the viewport: {exc}"
+            self._ctx = None
+            self.gl_failed.emit(self.error)
+
+    def pixel_size(self) -> tuple[int, int]:
+        dpr = self.devicePixelRatioF()
+        return max(int(round(self.width() * dpr)), 1), max(int(round(self.height() * dpr)), 1)
+
+    def current_camera(self, width: int | None = None, height: int | None = None):
+        w, h = self.pixel_size()
+        return self.orbit.camera(width or w, height or h)
+
+    def _apply_colours(self) -> None:
+        s = self._splats
+        if s is None or self._base_rgb is None:
+            return
+        if self._override is not None and self._override.shape[0] == len(s):
+            s.packed[:, 9:12] = self._override
+        else:
+            s.packed[:, 9:12] = self._base_rgb
+
+    def paintGL(self) -> None:
+        ctx = self._ctx
+        if ctx is None:
+            return
+        w, h = self.pixel_size()
+        screen = ctx.detect_framebuffer(self.defaultFramebufferObject())
+        if self._splats is None:
+            screen.use()
+            ctx.viewport = (0, 0, w, h)
+            screen.clear(*BACKGROUND, 1.0)
+            return
+        self._apply_colours()
+        if self._dragging:
+            lw, lh = max(int(w * DRAG_SCALE), 1), max(int(h * DRAG_SCALE), 1)
+            fbo, tex = self._low_target(lw, lh)
+            n = self._renderer.draw(self._splats, self.orbit.camera(lw, lh), fbo, lw, lh, BACKGROUND, flip_y=True)
+            screen.use()
+            ctx.viewport = (0, 0, w, h)
+            ctx.disable(ctx.BLEND)
+            tex.use(0)
+            self._blit[0]["u_tex"].value = 0
+            self._blit[1].render(ctx.TRIANGLE_STRIP, vertices=4)
+            self.low_res_paints += 1
+        else:
+            n = self._renderer.draw(self._splats, self.orbit.camera(w, h), screen, w, h, BACKGROUND, flip_y=True)
+            self.full_res_paints += 1
+        self.frame_drawn.emit(int(n))
+
+    def _low_target(self, w: int, h: int):
+        if self._low_fbo is None or self._low_size != (w, h):
+            if self._low_fbo is not None:
+                self._low_fbo[0].release()
+                self._low_fbo[1].release()
+            tex = self._ctx.texture((w, h), 4)
+            tex.filter = (self._ctx.LINEAR, self._ctx.LINEAR)
+            self._low_fbo = (self._ctx.framebuffer(color_attachments=[tex]), tex)
+            self._low_size = (w, h)
+        return self._low_fbo
+
+    def grab_rgb(self) -> np.ndarray:
+        """The widget's current image [H, W, 3] uint8 (renders a fresh frame at full resolution)."""
+        self._dragging = False
+        img = self.grabFramebuffer().convertToFormat(self.grabFramebuffer().Format.Format_RGB888)
+        ptr = img.constBits()
+        arr = np.frombuffer(ptr, dtype=np.uint8, count=img.sizeInBytes()).reshape(img.height(), img.bytesPerLine())
+        return arr[:, : img.width() * 3].reshape(img.height(), img.width(), 3).copy()
