@@ -345,7 +345,6 @@ class MainWindow(QMainWindow):
     def _update_title(self) -> None:
         dirty = "*" if self.document.is_dirty else ""
         self.setWindowTitle(f"{APP_TITLE} - {self.document.take.name}{dirty}")
-        self.setWindowModified(self.document.is_dirty)
 
     def _on_document_changed(self) -> None:
         self._update_title()

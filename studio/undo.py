@@ -71,7 +71,10 @@ class UndoBridge(QObject):
         super().__init__(parent)
         self.stack = QUndoStack(self)
         self.document = document
-        self.stack.indexChanged.connect(lambda _i: self.changed.emit())
+        self.stack.indexChanged.connect(self._on_index_changed)
+
+    def _on_index_changed(self, _index: int) -> None:
+        self.changed.emit()
 
     def set_document(self, document: Document) -> None:
         self.document = document
@@ -80,8 +83,7 @@ class UndoBridge(QObject):
 
     def push(self, command: Command) -> None:
         wrapper = CoreUndoCommand(self.document, command)
-        self.stack.push(wrapper)
-        self.changed.emit()
+        self.stack.push(wrapper)  # indexChanged follows, also for a merge
 
     def mark_clean(self) -> None:
         self.stack.setClean()

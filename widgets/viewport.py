@@ -71,6 +71,7 @@ class Viewport(QOpenGLWidget):
         self._dragging = False
         self._last_pos: QPointF | None = None
         self._drag_button = None
+        self._pan_drag = False
         self.error: str | None = None
         self.low_res_paints = 0
         self.full_res_paints = 0
@@ -139,6 +140,9 @@ class Viewport(QOpenGLWidget):
         self.setFocus()
         self._last_pos = ev.position()
         self._drag_button = ev.button()
+        # The gesture is decided at press, so releasing Shift mid-drag does not flip it to orbit.
+        self._pan_drag = ev.button() == Qt.MiddleButton or (
+            ev.button() == Qt.LeftButton and bool(ev.modifiers() & Qt.ShiftModifier))
         ev.accept()
 
     def mouseMoveEvent(self, ev: QMouseEvent) -> None:
@@ -147,9 +151,7 @@ class Viewport(QOpenGLWidget):
         pos = ev.position()
         d = pos - self._last_pos
         self._last_pos = pos
-        pan = self._drag_button == Qt.MiddleButton or (
-            self._drag_button == Qt.LeftButton and ev.modifiers() & Qt.ShiftModifier)
-        if pan:
+        if self._pan_drag:
             h = max(self.height(), 1)
             self.orbit.pan(-d.x() / h, d.y() / h)
         elif self._drag_button == Qt.LeftButton:

@@ -1,0 +1,220 @@
+"""The real studio window on a real X display: keys by keyboard, undo, save, reopen, bad files,
+overlays, playback on the audio clock. Faces are checked by rendering."""
+import json
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from core.anim import Take
+from core.aus import AU_ZONE, ZONE_INDEX
+from studio.app import apply_theme
+from studio.engine import Engine
+from studio.main_window import MainWindow
+from studio.settings import StudioSettings
+from widgets.zone_overlay import OverlayMode
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return Engine()
+
+
+@pytest.fixture
+def make_window(qtbot, tmp_path, engine):
+    made = []
+
+    def make(take=None):
+        apply_theme(QApplication.instance())
+        w = MainWindow(engine=engine, settings=StudioSettings(tmp_path / "settings.ini"),
+                       take=take if take is not None else Take(name="Blank", duration=40))
+        w.resize(1100, 750)
+        w.show()
+        qtbot.waitExposed(w)
+        w.activateWindow()
+        qtbot.waitActive(w)
+        w.viewport.setFocus()
+        wait_current(qtbot, w)
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:  # closed here, not by qtbot, so that no unsaved-changes prompt blocks teardown
+        w.document.history.set_clean()
+        w.close()
+        w.deleteLater()
+
+
+def wait_current(qtbot, w, timeout=20000):
+    qtbot.waitUntil(lambda: w.shown is not None and w.shown.revision == w.document.history.revision
+                    and w.shown.frame == w.current_frame, timeout=timeout)
+
+
+def click_box_later(name, button):
+    """Answer the next modal box called ``name`` with ``button`` once it is up."""
+    def answer():
+        box = QApplication.activeModalWidget()
+        if box is None or box.objectName() != name:
+            QTimer.singleShot(50, answer)
+            return
+        box.button(button).click()
+    QTimer.singleShot(50, answer)
+
+
+def changed_pixels(a, b, tol=10):
+    return np.abs(a.astype(int) - b.astype(int)).max(-1) > tol
+
+
+def zone_footprint(w, zone, means_list):
+    """Pixels covered (3 sigma) by the zone's members at any of the given positions [N, 3]."""
+    cam = w.viewport.current_camera()
+    members = w.engine.zones[:, ZONE_INDEX[zone]] > 0
+    sigma = np.exp(w.engine.rest.log_scales.detach().numpy()).max(1)
+    mask = np.zeros((cam.height, cam.width), bool)
+    for means in means_list:
+        uv, z = cam.project(means[members])
+        r = np.ceil(3 * sigma[members] * cam.fx / z).astype(int) + 2
+        for (u, v), rr in zip(uv.astype(int), r):
+            mask[max(v - rr, 0):max(v + rr + 1, 0), max(u - rr, 0):max(u + rr + 1, 0)] = True
+    return mask
+
+
+def test_opens_titled_with_the_take_and_draws_the_head(make_window):
+    w = make_window()
+    assert w.windowTitle() == "EmoZone Studio - Blank"
+    img = w.viewport.grab_rgb()
+    assert changed_pixels(img, np.broadcast_to(img[0, 0], img.shape)).mean() > 0.05
+    for key in ("timeline", "channels", "aus"):
+        assert w.docks[key].isVisible()
+
+
+def test_key_by_keyboard_moves_only_its_zone_and_undoes(make_window, qtbot):
+    w = make_window()
+    before = w.viewport.grab_rgb()
+    rest = w.shown.splats.means.copy()
+    w.channel_combo.setCurrentIndex(w.channel_combo.findData("AU12"))
+    w.value_box.setValue(5.0)
+    qtbot.keyClick(w.viewport, Qt.Key_K)
+    assert w.undo.stack.count() == 1 and w.windowTitle().endswith("*")
+    wait_current(qtbot, w)
+    after = w.viewport.grab_rgb()
+    moved = w.shown.motion > 1e-6
+    assert moved.any(), "the key did not move the face"
+    zone = ZONE_INDEX[AU_ZONE["AU12"]]
+    assert (w.engine.zones[moved, zone] > 0).all(), "Gaussians outside the AU's zone moved"
+    diff = changed_pixels(before, after)
+    assert diff.sum() > 20
+    footprint = zone_footprint(w, AU_ZONE["AU12"], [rest, w.shown.splats.means])
+    assert not (diff & ~footprint).any(), "pixels changed outside the zone's footprint"
+
+    qtbot.keyClick(w.viewport, Qt.Key_Z, Qt.ControlModifier)
+    assert w.undo.stack.count() == 1 and w.undo.stack.index() == 0
+    wait_current(qtbot, w)
+    assert not changed_pixels(before, w.viewport.grab_rgb()).any()
+    assert not w.windowTitle().endswith("*")
+    qtbot.keyClick(w.viewport, Qt.Key_Z, Qt.ControlModifier | Qt.ShiftModifier)
+    wait_current(qtbot, w)
+    assert w.document.take.curves["AU12"].keys[0].value == 5.0
+
+
+def test_save_and_reopen_round_trip_with_recent_files(make_window, qtbot, tmp_path):
+    w = make_window()
+    w.seek(7)
+    wait_current(qtbot, w)
+    qtbot.keyClick(w.viewport, Qt.Key_K)
+    path = tmp_path / "smile.emz"
+    assert w.file_save_as(path)
+    assert path.exists() and w.windowTitle() == "EmoZone Studio - smile"
+    assert w.settings.recent_files()[0] == str(path.resolve())
+    assert w.file_new()
+    assert w.document.take.curves["AU12"].keys == ()
+    assert w.file_open(path)
+    keys = w.document.take.curves["AU12"].keys
+    assert [(k.frame, k.value) for k in keys] == [(7.0, 5.0)]
+    assert not w.document.is_dirty
+    assert [a.data() for a in w.recent_menu.actions()] == [str(path.resolve())]
+
+
+def test_a_bad_file_gets_a_dialog_naming_it_and_the_studio_stays_up(make_window, qtbot, tmp_path):
+    w = make_window()
+    take_before = w.document.take
+    bad = tmp_path / "broken.emz"
+    bad.write_text("{ this is not json")
+    errors = []
+    w.error_shown.connect(errors.append)
+    assert not w.open_path(bad)
+    assert errors and "broken.emz" in errors[0]
+    box = QApplication.activeModalWidget() or w.findChild(QMessageBox, "error_box")
+    assert box is not None and box.isVisible()
+    box.close()
+    assert w.document.take is take_before and w.isVisible()
+    wrong = tmp_path / "wrong.emz"
+    wrong.write_text(json.dumps({"schema": "Take.1", "fps": -3}))
+    assert not w.open_path(wrong)
+    assert "wrong.emz" in errors[-1]
+    assert not w.open_path(tmp_path / "missing.emz")
+    assert "missing.emz" in errors[-1]
+
+
+def test_closing_with_unsaved_changes_prompts(make_window, qtbot):
+    w = make_window()
+    qtbot.keyClick(w.viewport, Qt.Key_K)
+    click_box_later("unsaved_box", QMessageBox.Cancel)
+    assert not w.close()
+    assert w.isVisible()
+    click_box_later("unsaved_box", QMessageBox.Discard)
+    assert w.close()
+
+
+def test_autosave_is_offered_back_on_open(make_window, qtbot, tmp_path):
+    w = make_window()
+    path = tmp_path / "take.emz"
+    assert w.file_save_as(path)
+    qtbot.keyClick(w.viewport, Qt.Key_K)
+    w.autosaver.interval_s = 1e-9
+    w.autosaver.tick(0.0)
+    assert w.autosaver.tick(1.0) is not None
+    w.document.history.set_clean()
+    click_box_later("recover_box", QMessageBox.Yes)
+    assert w.open_path(path)
+    assert len(w.document.take.curves["AU12"].keys) == 1
+    assert w.document.is_dirty  # recovered edits are not saved yet
+    assert w.undo.stack.undoText() == "Recover autosave"
+
+
+def test_overlays_tint_the_face_and_show_a_legend(make_window, qtbot):
+    w = make_window()
+    shaded = w.viewport.grab_rgb()
+    w.overlay_combo.setCurrentIndex(list(OverlayMode).index(OverlayMode.ZONES))
+    assert w.legend.isVisible() and w.legend.title() == "Zones"
+    zones_img = w.viewport.grab_rgb()
+    assert changed_pixels(shaded, zones_img).mean() > 0.02
+    w.set_overlay(OverlayMode.ISOLATE)
+    w.set_overlay_zone(ZONE_INDEX["brow"])
+    assert w.legend.title() == "Isolated zone"
+    w.set_overlay(OverlayMode.MOTION)
+    assert w.legend.scale == 0.0  # the blank take does not move
+    w.set_overlay(OverlayMode.NONE)
+    assert not w.legend.isVisible()
+    assert not changed_pixels(shaded, w.viewport.grab_rgb()).any()
+
+
+def test_playback_follows_the_audio_clock_and_loops(make_window, qtbot):
+    w = make_window(Take(name="Loop", duration=200))
+    shown = []
+    w.frame_shown.connect(shown.append)
+    w.transport.loop_first.setValue(5)
+    w.transport.loop_last.setValue(9)
+    w.transport.loop_check.setChecked(True)
+    qtbot.keyClick(w.viewport, Qt.Key_Space)
+    assert w.is_playing()
+    # Wait for a wrap: a frame shown after a later one.
+    qtbot.waitUntil(lambda: any(b < a for a, b in zip(shown, shown[1:])), timeout=20000)
+    qtbot.keyClick(w.viewport, Qt.Key_Space)
+    assert not w.is_playing()
+    assert all(5 <= f <= 9 for f in shown)
+    clock_frame = int(w.player.position_seconds() * w.document.take.fps)
+    assert 5 <= w.current_frame <= 9 and 5 <= clock_frame <= 10
+    w.step(1)
+    assert w.current_frame == min(w.current_frame, 199)
