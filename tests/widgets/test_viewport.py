@@ -78,9 +78,8 @@ def test_left_drag_orbits_at_low_resolution_then_settles_to_full(view, qtbot):
     qtbot.mousePress(view, Qt.LeftButton, pos=QPoint(100, 120))
     for x in range(110, 200, 10):
         qtbot.mouseMove(view, QPoint(x, 120))
-        view.repaint()
     assert view.orbit.yaw != yaw0
-    assert view.low_res_paints > 0
+    qtbot.waitUntil(lambda: view.low_res_paints > 0, timeout=3000)  # still held: drawn at low resolution
     qtbot.mouseRelease(view, Qt.LeftButton, pos=QPoint(200, 120))
     full = view.full_res_paints
     qtbot.waitUntil(lambda: view.full_res_paints > full, timeout=3000)
