@@ -368,7 +368,8 @@ def read_ply(path: str | os.PathLike) -> "GaussianCloud":
     any_bad = np.zeros(n, dtype=bool)
     for name in float_names:
         # Finite doubles beyond the float32 range would become inf, so test after the cast.
-        bad = ~np.isfinite(data[name].astype(np.float32))
+        with np.errstate(over="ignore"):
+            bad = ~np.isfinite(data[name].astype(np.float32))
         nbad = int(bad.sum())
         if nbad:
             any_bad |= bad
