@@ -16,7 +16,7 @@ from core.gaussians import GaussianCloud
 from core.ply import PlyError, PlyHeader, read_ply, read_ply_header, write_ply
 
 _NP = {"float": "<f4", "double": "<f8", "int": "<i4", "uint": "<u4", "short": "<i2", "ushort": "<u2",
-       "uchar": "<u1", "char": "<i1"}
+       "uchar": "<u1", "char": "<i1", "float32": "<f4", "float64": "<f8", "int32": "<i4", "uint8": "<u1"}
 
 
 # ------------------------------------------------------------------------------- fixture builders
@@ -147,6 +147,18 @@ def test_reads_crlf_header(tmp_path):
     cols["x"][0] = np.frombuffer(b"\n\r\n\r", "<f4")[0]
     build_ply(tmp_path / "c.ply", [("float", nm) for nm in inria_names(0)], cols, eol=b"\r\n")
     assert_matches_columns(read_ply(tmp_path / "c.ply"), cols, sh)
+
+
+def test_reads_sized_type_names(tmp_path):
+    # Some exporters spell types float32/uint8/... instead of float/uchar/...
+    cols, sh = random_splat_columns(3, 0, seed=9)
+    cols["seg"] = np.array([0, 200, 255], np.uint8)
+    props = [("float32", nm) for nm in inria_names(0)] + [("uint8", "seg")]
+    build_ply(tmp_path / "t.ply", props, cols)
+    cloud = read_ply(tmp_path / "t.ply")
+    assert_matches_columns(cloud, cols, sh)
+    assert cloud.attributes["seg"].dtype == torch.uint8 and cloud.attributes["seg"].tolist() == [0, 200, 255]
+    assert read_ply_header(tmp_path / "t.ply").properties[0].type == "float32"
 
 
 def test_reads_double_properties_as_float32(tmp_path):
