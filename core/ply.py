@@ -363,31 +363,35 @@ def read_ply(path: str | os.PathLike) -> "GaussianCloud":
     dtype = np.dtype([(p.name, p.dtype) for p in vertex.properties])
     data = np.frombuffer(buf, dtype=dtype, count=n)
 
+    # All float properties (normals aside) go into one float32 matrix: a single pass converts them,
+    # checks them and feeds every float field, instead of one pass per property.
     float_names = [p.name for p in vertex.properties if p.dtype.kind == "f" and p.name not in _NORMALS]
-    bad_fields = []
-    any_bad = np.zeros(n, dtype=bool)
-    for name in float_names:
-        # Finite doubles beyond the float32 range would become inf, so test after the cast.
-        with np.errstate(over="ignore"):
-            bad = ~np.isfinite(data[name].astype(np.float32))
-        nbad = int(bad.sum())
-        if nbad:
-            any_bad |= bad
-            bad_fields.append(f"{name!r}: {nbad} rows (first bad row {int(np.argmax(bad))})")
-    if bad_fields:
-        raise PlyError(f"{path}: non-finite values (NaN/inf, or beyond float32) in {int(any_bad.sum())} of "
+    float_index = {name: i for i, name in enumerate(float_names)}
+    with np.errstate(over="ignore"):  # doubles beyond the float32 range become inf, reported below
+        floats = _columns(data, float_names, np.float32)
+    finite = np.isfinite(floats)
+    if not finite.all():
+        bad_rows = ~finite.all(axis=1)
+        bad_fields = []
+        for name, col in zip(float_names, (~finite).T):
+            nbad = int(col.sum())
+            if nbad:
+                bad_fields.append(f"{name!r}: {nbad} rows (first bad row {int(np.argmax(col))})")
+        raise PlyError(f"{path}: non-finite values (NaN/inf, or beyond float32) in {int(bad_rows.sum())} of "
                        f"{n} vertices: " + "; ".join(bad_fields))
 
+    def float_columns(names: list[str]) -> np.ndarray:
+        return floats[:, [float_index[nm] for nm in names]]
+
     k = _REST_TO_K[len(rest_names)]
-    f32 = np.float32
-    means = _columns(data, ["x", "y", "z"], f32)
-    quats = _columns(data, ["rot_0", "rot_1", "rot_2", "rot_3"], f32)
-    log_scales = _columns(data, ["scale_0", "scale_1", "scale_2"], f32)
-    opacities = _columns(data, ["opacity"], f32)[:, 0].copy()
-    sh = np.empty((n, k, 3), dtype=f32)
-    sh[:, 0] = _columns(data, ["f_dc_0", "f_dc_1", "f_dc_2"], f32)
+    means = float_columns(["x", "y", "z"])
+    quats = float_columns(["rot_0", "rot_1", "rot_2", "rot_3"])
+    log_scales = float_columns(["scale_0", "scale_1", "scale_2"])
+    opacities = floats[:, float_index["opacity"]].copy()
+    sh = np.empty((n, k, 3), dtype=np.float32)
+    sh[:, 0] = float_columns(["f_dc_0", "f_dc_1", "f_dc_2"])
     if k > 1:
-        rest = _columns(data, [f"f_rest_{i}" for i in range(3 * (k - 1))], f32)
+        rest = float_columns([f"f_rest_{i}" for i in range(3 * (k - 1))])
         sh[:, 1:] = rest.reshape(n, 3, k - 1).transpose(0, 2, 1)
 
     # Everything but the 3DGS properties is kept, including look-alikes such as f_dc_3 or scale_7.
@@ -399,7 +403,10 @@ def read_ply(path: str | os.PathLike) -> "GaussianCloud":
         if key in CORE_FIELDS:
             raise PlyError(f"{path}: vertex property {key!r} has the name of a core GaussianCloud field; "
                            "rename it to load the file")
-        cols = _columns(data, members, extra_dtype[members[0]])
+        if extra_dtype[members[0]] == np.float32:
+            cols = float_columns(members)
+        else:
+            cols = _columns(data, members, extra_dtype[members[0]])
         attributes[key] = torch.from_numpy(cols[:, 0].copy() if len(members) == 1 and key == members[0] else cols)
 
     try:
