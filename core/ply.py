@@ -429,7 +429,8 @@ def _ply_type_for(path: str, key: str, arr: np.ndarray) -> tuple[str, np.ndarray
     if kind == "b":
         return "uchar", arr.astype(np.uint8)
     if kind == "f":
-        return "float", arr.astype(np.float32)
+        with np.errstate(over="ignore"):
+            return "float", arr.astype(np.float32)
     if kind in "iu":
         simple = {("i", 1): "char", ("u", 1): "uchar", ("i", 2): "short", ("u", 2): "ushort",
                   ("i", 4): "int", ("u", 4): "uint"}
@@ -462,7 +463,8 @@ def write_ply(cloud: "GaussianCloud", path: str | os.PathLike) -> None:
     k = cloud.sh.shape[1]
 
     def np32(t) -> np.ndarray:
-        return t.detach().cpu().numpy().astype(np.float32, copy=False)
+        with np.errstate(over="ignore"):  # overflow is reported below, naming the property
+            return t.detach().cpu().numpy().astype(np.float32, copy=False)
 
     columns: list[tuple[str, str, np.ndarray]] = []  # (property name, PLY type, [N] array)
     means = np32(cloud.means)
@@ -511,6 +513,11 @@ def write_ply(cloud: "GaussianCloud", path: str | os.PathLike) -> None:
     if len({nm for nm, _ in extra_props}) != len(extra_props) or _group_extras(extra_props) != want:
         raise PlyError(f"{path}: attribute names {[key for key, _ in want]} would not read back as saved "
                        "(a 1-D attribute named like 'name_0', or names that clash once expanded)")
+
+    # A float64 cloud is valid when finite, but may not fit float32; such a file would not load.
+    overflow = [nm for nm, pt, col in columns if pt == "float" and not np.isfinite(col).all()]
+    if overflow:
+        raise PlyError(f"{path}: values beyond the float32 range in {', '.join(overflow)}")
 
     dtype = np.dtype([(nm, _PLY_TYPES[pt]) for nm, pt, _ in columns])
     data = np.empty(n, dtype=dtype)

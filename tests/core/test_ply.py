@@ -453,6 +453,21 @@ def test_writer_refuses_what_would_not_read_back(tmp_path, attributes, words):
     assert os.listdir(tmp_path) == ["keep.ply"]
 
 
+def test_writer_refuses_float64_beyond_float32(tmp_path):
+    cloud = _cloud(3)
+    cloud = cloud.replace(means=cloud.means.double(), attributes={"w": torch.tensor([1.0, 1e300, 0.0], dtype=torch.float64)})
+    cloud.means[1, 2] = 1e40
+    with pytest.raises(PlyError) as e:
+        write_ply(cloud, tmp_path / "o.ply")
+    msg = _message(tmp_path / "o.ply", e)
+    assert "beyond the float32 range in z, w" in msg
+    assert os.listdir(tmp_path) == []
+    small = _cloud(2, attributes={"w": torch.tensor([0.25, -3.5], dtype=torch.float64)})
+    write_ply(small.replace(means=small.means.double()), tmp_path / "ok.ply")
+    back = read_ply(tmp_path / "ok.ply")
+    assert torch.equal(back.means, small.means) and back.attributes["w"].tolist() == [0.25, -3.5]
+
+
 def test_failed_write_leaves_no_temp_file(tmp_path):
     target = tmp_path / "is_a_dir.ply"
     target.mkdir()
