@@ -166,9 +166,19 @@ class _LaneLabels(QtWidgets.QWidget):
         if height <= 0 or y1 <= y0:
             return
         px = height / (y1 - y0)
+        # above the lanes, beside the ruler: the playhead as frame and timecode
+        take = self._tl._take
+        frame = self._tl._frame
+        fps = take.fps if take is not None else 25.0
+        seconds = frame / fps
+        p.setPen(QtGui.QColor(theme.PLAYHEAD))
+        p.drawText(QtCore.QRectF(10, 0, self.width() - 14, top), QtCore.Qt.AlignLeft | QtCore.Qt.AlignVCenter,
+                   f"{frame}")
+        p.setPen(QtGui.QColor(theme.TEXT_DIM))
+        p.drawText(QtCore.QRectF(10, 0, self.width() - 14, top), QtCore.Qt.AlignRight | QtCore.Qt.AlignVCenter,
+                   f"{int(seconds // 60):02d}:{seconds % 60:05.2f}")
         p.setClipRect(QtCore.QRectF(0, top, self.width(), height))
         lanes = self._tl._lanes
-        take = self._tl._take
         font = p.font()
         font.setPointSizeF(9.0)
         small = QtGui.QFont(font)
@@ -631,6 +641,7 @@ class TimelineWidget(QtWidgets.QWidget):
         return np.asarray(x[0::2]), np.asarray(y).reshape(-1, 2)
 
     def _update_playhead(self) -> None:
+        self._labels.update()
         self._playhead.setValue(self._frame)
         (_, _), (y0, _) = self._vb.viewRange()
         self._playhead_label.setText(str(self._frame))
