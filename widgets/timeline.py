@@ -333,15 +333,28 @@ class TimelineWidget(QtWidgets.QWidget):
         self._wave_item = pg.PlotCurveItem(pen=pg.mkPen(theme.WAVEFORM, width=1), connect="pairs")
         self._vb.addItem(self._wave_item, ignoreBounds=True)
         self._curve_items: dict[str, pg.PlotCurveItem] = {}
+        # selected and unselected keys are two items with one style each: per-point brushes
+        # would make pyqtgraph render a symbol per key on every redraw
         self._key_items: dict[str, pg.ScatterPlotItem] = {}
+        self._sel_items: dict[str, pg.ScatterPlotItem] = {}
+        outline = pg.mkPen(theme.KEY_OUTLINE, width=1)
+        self._key_brush = pg.mkBrush(theme.KEY)
+        self._locked_brush = pg.mkBrush(theme.qcolor(theme.KEY, 0.45))
         for name in CHANNEL_NAMES:
             c = pg.PlotCurveItem(pen=pg.mkPen(theme.channel_qcolor(name), width=1.6), antialias=True)
-            k = pg.ScatterPlotItem(size=KEY_SIZE, symbol="d", pxMode=True, antialias=True)
+            k = pg.ScatterPlotItem(size=KEY_SIZE, symbol="d", pxMode=True, antialias=True, pen=outline,
+                                   brush=self._key_brush)
             k.setZValue(10)
-            self._vb.addItem(c, ignoreBounds=True)
-            self._vb.addItem(k, ignoreBounds=True)
+            ks = pg.ScatterPlotItem(size=KEY_SIZE + 3, symbol="d", pxMode=True, antialias=True, pen=outline,
+                                    brush=pg.mkBrush(theme.KEY_SELECTED))
+            ks.setZValue(11)
+            for item in (c, k, ks):
+                self._vb.addItem(item, ignoreBounds=True)
             self._curve_items[name] = c
             self._key_items[name] = k
+            self._sel_items[name] = ks
+        self._pens: dict[tuple[str, bool], QtGui.QPen] = {}
+        self._eval_cache: dict[str, tuple[Curve, tuple]] = {}
         self._playhead = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(theme.PLAYHEAD, width=2))
         self._playhead.setZValue(50)
         self._vb.addItem(self._playhead, ignoreBounds=True)
@@ -569,45 +582,76 @@ class TimelineWidget(QtWidgets.QWidget):
         (x0, x1), (y0, y1) = self._vb.viewRange()
         width = max(2, int(self._vb.width()))
         visible_lanes = set(range(max(0, int(np.floor(y0))), min(len(self._lanes), int(np.ceil(y1)) + 1)))
-        xs = np.linspace(x0, x1, min(width, 4000))
+        # one sample per two pixels is smooth enough and halves the bezier solves
+        xs = np.linspace(x0, x1, min(width // 2 + 2, 2000))
         sel = self._selection.as_dict()
         for name in CHANNEL_NAMES:
             if channels is not None and name not in channels:
                 continue
             lane = self._lane_index(name)
-            citem, kitem = self._curve_items[name], self._key_items[name]
+            citem, kitem, sitem = self._curve_items[name], self._key_items[name], self._sel_items[name]
             if self._take is None or lane is None or lane not in visible_lanes:
-                citem.setVisible(False)
-                kitem.setVisible(False)
+                for item in (citem, kitem, sitem):
+                    item.setVisible(False)
                 continue
             curve = self._curve(name)
-            colour = theme.channel_qcolor(name, 0.35 if curve.mute else 1.0)
-            pen = pg.mkPen(colour, width=1.6, style=QtCore.Qt.DashLine if curve.mute else QtCore.Qt.SolidLine)
-            citem.setPen(pen)
-            if len(curve):
-                citem.setData(xs, value_to_lane_y(name, lane, evaluate(curve, xs, respect_mute=False)))
-            else:
-                citem.setData(xs, np.full(xs.shape, value_to_lane_y(name, lane, np.zeros(1))[0]))
+            citem.setPen(self._curve_pen(name, curve.mute))
+            # curves are immutable, so an unchanged curve over an unchanged range and lane is
+            # not evaluated again (selection changes and single-channel edits redraw cheaply)
+            key = (x0, x1, len(xs), lane)
+            cached = self._eval_cache.get(name)
+            if cached is None or cached[0] is not curve or cached[1] != key:
+                if len(curve):
+                    ys = value_to_lane_y(name, lane, evaluate(curve, xs, respect_mute=False))
+                else:
+                    ys = np.full(xs.shape, value_to_lane_y(name, lane, np.zeros(1))[0])
+                citem.setData(xs, ys)
+                self._eval_cache[name] = (curve, key)
             citem.setVisible(True)
             frames = curve.frames
             lo, hi = np.searchsorted(frames, [x0 - 1.0, x1 + 1.0])
-            idx = np.arange(lo, hi)
             if name in self._preview:
-                moved = self._preview_selected.get(name, set())
-                selected = np.array([f in moved for f in frames[lo:hi]], dtype=bool)
+                selected = np.isin(frames[lo:hi], np.fromiter(self._preview_selected.get(name, ()), float))
             else:
-                chosen = set(sel.get(name, ()))
-                selected = np.array([int(i) in chosen for i in idx], dtype=bool)
-            base = theme.qcolor(theme.KEY, 0.5 if curve.lock else 1.0)
-            brushes = [pg.mkBrush(theme.KEY_SELECTED) if s else pg.mkBrush(base) for s in selected]
-            kitem.setData(frames[lo:hi], value_to_lane_y(name, lane, curve.values[lo:hi]), brush=brushes,
-                          pen=pg.mkPen(theme.KEY_OUTLINE, width=1), size=[KEY_SIZE + 2 if s else KEY_SIZE for s in selected])
+                selected = np.zeros(hi - lo, dtype=bool)
+                chosen = np.asarray(sel.get(name, ()), dtype=np.int64)
+                chosen = chosen[(chosen >= lo) & (chosen < hi)] - lo
+                selected[chosen] = True
+            ys = value_to_lane_y(name, lane, curve.values[lo:hi])
+            fx = frames[lo:hi]
+            brush = self._locked_brush if curve.lock else self._key_brush
+            if kitem.opts["brush"] is not brush:
+                kitem.setBrush(brush)
+            kitem.setData(fx[~selected], ys[~selected])
+            sitem.setData(fx[selected], ys[selected])
             kitem.setVisible(True)
+            sitem.setVisible(True)
         if channels is None:
             self._redraw_waveform()
             self._update_playhead()
             self._bands.update()
             self._labels.update()
+
+    def _curve_pen(self, name: str, muted: bool) -> QtGui.QPen:
+        key = (name, muted)
+        if key not in self._pens:
+            colour = theme.channel_qcolor(name, 0.35 if muted else 1.0)
+            self._pens[key] = pg.mkPen(colour, width=1.6, style=QtCore.Qt.DashLine if muted else QtCore.Qt.SolidLine)
+        return self._pens[key]
+
+    def drawn_keys(self, channel: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Keys of ``channel`` as drawn now (the preview during a drag), sorted by frame:
+        frames [K], values [K], selected [K] bool."""
+        out = []
+        for item, sel in ((self._key_items[channel], False), (self._sel_items[channel], True)):
+            x, _ = item.getData()
+            if item.isVisible() and x is not None:
+                out += [(float(f), sel) for f in x]
+        out.sort()
+        frames = np.array([f for f, _ in out])
+        curve = self._curve(channel) if self._take is not None else Curve()
+        values = np.array([curve.values[curve.index_at(f)] for f in frames]) if len(frames) else np.zeros(0)
+        return frames, values, np.array([s for _, s in out], dtype=bool)
 
     def _redraw_waveform(self) -> None:
         if self._wave is None or self._take is None:

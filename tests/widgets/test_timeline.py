@@ -129,13 +129,15 @@ def test_escape_and_right_button_cancel_a_drag(qtbot, tl):
     b = QtCore.QPoint(int(a.x() + 8 * px_per_frame(tl)), a.y())
     drag(qtbot, tl, a, b, release=False)
     assert tl._preview, "the drag shows a preview"
+    assert list(tl.drawn_keys("AU25")[0]) == [10.0, 38.0]
     qtbot.keyClick(tl, QtCore.Qt.Key_Escape)
     assert not tl._preview
     qtbot.mouseRelease(tl.plot_viewport(), L, QtCore.Qt.NoModifier, b)
     assert commits == [] and len(cancels) == 1
     # the drawn keys are back where the take has them
-    xs, _ = tl._key_items["AU25"].getData()
-    assert list(xs) == [10.0, 30.0]
+    xs, values, selected = tl.drawn_keys("AU25")
+    assert list(xs) == [10.0, 30.0] and list(values) == [0.5, 4.0]
+    assert list(selected) == [False, True]
 
     drag(qtbot, tl, a, b, release=False)
     qtbot.mousePress(tl.plot_viewport(), QtCore.Qt.RightButton, QtCore.Qt.NoModifier, b)
@@ -273,5 +275,6 @@ def test_curve_drawn_where_the_take_evaluates(qtbot, tl):
     from core.anim.curve import evaluate
     expected = value_to_lane_y("AU12", lane, evaluate(make_take().curves["AU12"], xs))
     np.testing.assert_allclose(ys, expected)
-    kx, _ = tl._key_items["AU12"].getData()
-    assert list(kx) == [10.0, 20.0, 40.0]
+    kx, kv, selected = tl.drawn_keys("AU12")
+    assert list(kx) == [10.0, 20.0, 40.0] and list(kv) == [1.0, 3.0, 2.0]
+    assert not selected.any()
