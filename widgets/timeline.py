@@ -35,6 +35,7 @@ MIN_LANE_PX = 14
 MAX_LANE_PX = 160
 KEY_HIT_PX = 7
 KEY_SIZE = 9
+PLAYHEAD_GRAB_PX = 4
 
 Selection = dict[str, list[int]]
 _GRID_STEPS = (1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000)
@@ -918,6 +919,12 @@ class TimelineWidget(QtWidgets.QWidget):
                 self.scrubbed.emit(f)
                 return True
             hit = self._hit_key(view)
+            near_playhead = abs(view.x() - self._frame) / self._vb.viewPixelSize()[0] <= PLAYHEAD_GRAB_PX
+            if hit is None and near_playhead:
+                self._drag = _Drag("scrub", view, pos.toPoint())
+                self.scrub_started.emit(self._frame)
+                self.scrubbed.emit(self._frame)
+                return True
             lane = int(np.floor(view.y()))
             if 0 < lane < len(self._lanes):
                 self.set_active_channel(self._lanes[lane])

@@ -213,7 +213,6 @@ def test_scrubbing_the_ruler_moves_the_playhead(qtbot, tl):
     frames, scrubs = [], []
     tl.current_frame_changed.connect(frames.append)
     tl.scrubbed.connect(scrubs.append)
-    y = tl.view_to_viewport(0.0, tl.frame_range()[0]).y()
     ruler_y = max(2, tl.view_to_viewport(0.0, tl._vb.viewRange()[1][0]).y() - 10)
     a = QtCore.QPoint(tl.view_to_viewport(10.0, 0).x(), ruler_y)
     b = QtCore.QPoint(tl.view_to_viewport(30.0, 0).x(), ruler_y)
@@ -223,7 +222,6 @@ def test_scrubbing_the_ruler_moves_the_playhead(qtbot, tl):
     assert tl.current_frame() == 30
     assert frames[0] == 10 and frames[-1] == 30
     assert scrubs == sorted(scrubs) and len(scrubs) >= 2
-    del y
 
 
 def test_home_frames_all_and_wheel_zooms(qtbot, tl):
@@ -278,3 +276,33 @@ def test_curve_drawn_where_the_take_evaluates(qtbot, tl):
     kx, kv, selected = tl.drawn_keys("AU12")
     assert list(kx) == [10.0, 20.0, 40.0] and list(kv) == [1.0, 3.0, 2.0]
     assert not selected.any()
+
+
+def test_dragging_the_playhead_line_scrubs(qtbot, tl):
+    tl.set_current_frame(70)
+    scrubs = []
+    tl.scrubbed.connect(scrubs.append)
+    lane_y = tl._lane_index("AU45") + 0.5
+    a = tl.view_to_viewport(70.0, lane_y)
+    b = tl.view_to_viewport(60.0, lane_y)
+    with qtbot.waitSignal(tl.scrub_finished) as fin:
+        drag(qtbot, tl, a, b)
+    assert fin.args == [60] and tl.current_frame() == 60
+    assert scrubs[0] == 70 and scrubs[-1] == 60
+    assert tl.selection.as_dict() == {}
+
+
+def test_middle_drag_pans_and_arrows_step_frames(qtbot, tl):
+    x0, x1 = tl.frame_range()
+    vp = tl.plot_viewport()
+    a = tl.view_to_viewport(50.0, 3.5)
+    b = QtCore.QPoint(a.x() - 100, a.y())
+    qtbot.mousePress(vp, QtCore.Qt.MiddleButton, QtCore.Qt.NoModifier, a)
+    qtbot.mouseMove(vp, b)
+    qtbot.mouseRelease(vp, QtCore.Qt.MiddleButton, QtCore.Qt.NoModifier, b)
+    p0, p1 = tl.frame_range()
+    assert p0 > x0 and p1 - p0 == pytest.approx(x1 - x0)
+    tl.set_current_frame(5)
+    with qtbot.waitSignal(tl.current_frame_changed) as sig:
+        qtbot.keyClick(tl, QtCore.Qt.Key_Right)
+    assert sig.args == [6]
