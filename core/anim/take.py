@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import numbers
 import types
 from typing import Any, Mapping
 
@@ -36,6 +37,18 @@ class CameraState:
     pitch: float = 0.0
     distance: float = 1.0
     fov_y: float = 30.0
+
+    def __post_init__(self) -> None:
+        t = tuple(float(v) for v in self.target)
+        if len(t) != 3:
+            raise ValueError(f"CameraState.target: expected 3 numbers, got {self.target!r}")
+        object.__setattr__(self, "target", t)
+        for f in ("yaw", "pitch", "distance", "fov_y"):
+            object.__setattr__(self, f, float(getattr(self, f)))
+        if not all(np.isfinite(v) for v in t + (self.yaw, self.pitch, self.distance, self.fov_y)):
+            raise ValueError("CameraState: values must be finite")
+        if self.distance <= 0 or not 0 < self.fov_y < 180:
+            raise ValueError(f"CameraState: need distance > 0 and 0 < fov_y < 180, got {self.distance}, {self.fov_y}")
 
     def to_orbit(self) -> OrbitCamera:
         return OrbitCamera(
@@ -78,7 +91,7 @@ class Take:
     zone_settings: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.fps, (int, float)) and np.isfinite(self.fps) and self.fps > 0):
+        if not (isinstance(self.fps, numbers.Real) and np.isfinite(self.fps) and self.fps > 0):
             raise ValueError(f"Take.fps: must be a positive number, got {self.fps!r}")
         if int(self.duration) != self.duration or self.duration < 1:
             raise ValueError(f"Take.duration: must be a positive whole number of frames, got {self.duration!r}")
