@@ -85,11 +85,12 @@ def test_simplify_removes_redundant_keys_only():
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.lists(st.floats(0, 5), min_size=3, max_size=30), st.floats(0.01, 1.0))
-def test_simplify_stays_within_tolerance(vals, tol):
-    c = Curve(tuple(Keyframe(i * 3, v) for i, v in enumerate(vals)))
+@given(st.lists(st.floats(0, 5), min_size=3, max_size=30), st.floats(0.01, 1.0),
+       st.sampled_from(["constant", "linear"]), st.sampled_from(["bezier", "linear"]))
+def test_simplify_stays_within_tolerance(vals, tol, extrap, interp):
+    c = Curve(tuple(Keyframe(i * 3, v, interp) for i, v in enumerate(vals)), extrapolation=extrap)
     s = edit.simplify(c, tol)
-    f = np.arange(0, 3 * len(vals))
+    f = np.arange(-10, 3 * len(vals) + 10)
     assert len(s) <= len(c)
     assert np.max(np.abs(evaluate(s, f) - evaluate(c, f))) <= tol + 1e-9
 
