@@ -58,6 +58,13 @@ def insert_key(
     return curve.with_keys(curve.keys + (Keyframe(frame, value, interpolation, handle_type),))
 
 
+def indices_at(curve: Curve, frames: Iterable[float]) -> list[int]:
+    """Indices of the keys on ``frames`` (those that exist), to re-select keys after an edit
+    reordered them: keys are found by where they landed, not by where they were."""
+    where = {k.frame: i for i, k in enumerate(curve.keys)}
+    return sorted(where[float(f)] for f in frames if float(f) in where)
+
+
 def delete_keys(curve: Curve, indices: Iterable[int]) -> Curve:
     drop = set(_indices(curve, indices))
     return curve.with_keys(k for i, k in enumerate(curve.keys) if i not in drop)

@@ -144,8 +144,9 @@ class Take:
     def evaluate_au(self, frames, for_deformation: bool = True) -> np.ndarray:
         """AU intensities at ``frames`` [F] -> [F, 17] in AU_NAMES order.
 
-        for_deformation: solo hides the non-solo channels and values are clamped to 0..5, the
-        range the rig accepts (the stored curves may overshoot; the clamp is not applied to them)."""
+        for_deformation: mute and solo apply and values are clamped to 0..5, the range the rig
+        accepts (stored curves may overshoot; they are not clamped). False: the raw curves, mute
+        and solo ignored, for drawing them in the graph editor."""
         f = np.asarray(frames, dtype=np.float64)
         solo = for_deformation and self.any_solo()
         out = np.stack([self._channel_for_deformation(n, f, solo) if for_deformation

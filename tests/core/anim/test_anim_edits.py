@@ -129,3 +129,10 @@ def test_auto_blink_is_natural_seeded_and_editable():
     assert v.min() >= 0 and v.max() <= 5
     # An ordinary curve: it can be edited like any other.
     assert len(edit.delete_keys(c, [0, 1, 2])) == len(keys) - 3
+
+
+def test_reselect_keys_after_a_move_reorders_them():
+    c = _curve([(0, 0), (10, 1), (20, 2)], "linear")
+    moved = edit.move_keys(c, [0], 15, 0)  # key 0 jumps past key 1
+    assert edit.indices_at(moved, [15]) == [1]
+    assert edit.indices_at(moved, [15, 99]) == [1]
