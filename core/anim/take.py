@@ -79,7 +79,7 @@ class SpeechDrive:
 class Take:
     """Immutable take. ``curves`` always holds every name of CHANNEL_NAMES; ``duration`` is in
     frames (frames 0 .. duration-1 are played). Change it with ``dataclasses.replace`` or the
-    ``with_*`` helpers; edits never mutate a take another object holds."""
+    ``with_*`` methods; edits never mutate a take another object holds."""
 
     name: str = "Untitled"
     fps: float = 25.0
