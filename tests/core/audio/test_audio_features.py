@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.audio.features import (
-    MEL_RATE, N_MELS, FeatureError, load_external_features, log_mel, mel_filterbank, mel_windows,
+    N_MELS, FeatureError, load_external_features, log_mel, mel_filterbank, mel_windows,
     resample_features,
 )
 from core.audio.waveform import WaveformSummary
