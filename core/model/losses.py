@@ -31,9 +31,10 @@ def _bchw(img: torch.Tensor) -> torch.Tensor:
     return img.permute(0, 3, 1, 2)
 
 
-def ssim(pred: torch.Tensor, target: torch.Tensor, window_size: int = 11, sigma: float = 1.5) -> torch.Tensor:
-    """Mean SSIM (11x11 Gaussian window, sigma 1.5, zero padding as in 3DGS) of two images
-    [H, W, C] or [B, H, W, C] -> scalar."""
+def ssim(pred: torch.Tensor, target: torch.Tensor, window_size: int = 11, sigma: float = 1.5,
+         reduction: str = "mean") -> torch.Tensor:
+    """SSIM (11x11 Gaussian window, sigma 1.5, zero padding as in 3DGS) of two images
+    [H, W, C] or [B, H, W, C] -> scalar mean, or the map [B, C, H, W] with reduction="none"."""
     if pred.shape != target.shape:
         raise ValueError(f"ssim: shapes differ, {list(pred.shape)} vs {list(target.shape)}")
     x, y = _bchw(pred), _bchw(target)
@@ -50,7 +51,8 @@ def ssim(pred: torch.Tensor, target: torch.Tensor, window_size: int = 11, sigma:
     sxy = blur(x * y) - mu_x * mu_y
     num = (2 * mu_x * mu_y + SSIM_C1) * (2 * sxy + SSIM_C2)
     den = (mu_x * mu_x + mu_y * mu_y + SSIM_C1) * (sxx + syy + SSIM_C2)
-    return (num / den).mean()
+    smap = num / den
+    return smap if reduction == "none" else smap.mean()
 
 
 def image_loss(pred: torch.Tensor, target: torch.Tensor, dssim_weight: float = 0.2) -> torch.Tensor:
