@@ -260,7 +260,7 @@ class EmoZoneModel(nn.Module):
 
     def encode_audio(self, audio: torch.Tensor) -> torch.Tensor:
         """Audio [T, W, 80] or [T, D] of consecutive frames -> tokens [T, d]."""
-        return self.audio(audio.to(self.dec_out.weight.dtype))
+        return self.audio(audio.to(device=self.dec_out.weight.device, dtype=self.dec_out.weight.dtype))
 
     def encode_au(self, au: torch.Tensor, frames: torch.Tensor | None = None) -> torch.Tensor:
         """AU sequence [T, 17] (0..5) -> the per-frame AU conditioning for ``frames`` (all by default):
