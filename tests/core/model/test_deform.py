@@ -147,3 +147,35 @@ def test_tiny_overfit_to_au_driven_deformation():
     with torch.no_grad():
         final = position_loss(x[None] + model(cloud, audio, au).d_mu, target)
     assert float(final) < float(position_loss(x[None].expand_as(target), target)) / 3
+
+
+@pytest.mark.parametrize("name", list(ABLATIONS))
+def test_full_model_gradients_are_finite(cloud, name):
+    """Zero memberships, wholly static Gaussians and -inf bias entries must not put NaN anywhere."""
+    model = EmoZoneModel.for_cloud(cloud, small_config(**ABLATIONS[name]))
+    audio, au = random_inputs(5)
+    out = model(cloud, audio, au)
+    from core.model.losses import offset_magnitude, temporal_second_difference
+
+    (out.d_mu.sum() + temporal_second_difference(out.d_mu) + offset_magnitude(out)).backward()
+    grads = {k: p.grad for k, p in model.named_parameters() if p.requires_grad}
+    bad = [k for k, g in grads.items() if g is not None and not bool(torch.isfinite(g).all())]
+    unused = [k for k, g in grads.items() if g is None]
+    assert bad == []
+    assert unused == (["attention.residual"] if name == "no_pab" else [])  # plain attention has no bias
+    assert float(model.dec_out.weight.grad.abs().sum()) > 0
+
+
+@pytest.mark.gpu
+def test_cuda_matches_cpu(cloud):
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA device")
+    torch.manual_seed(0)
+    model = EmoZoneModel.for_cloud(cloud, small_config())
+    audio, au = random_inputs(4)
+    with torch.no_grad():
+        ref = model(cloud, audio, au)
+        gpu = model.to("cuda")(cloud.to("cuda"), audio.cuda(), au.cuda())
+    torch.testing.assert_close(gpu.d_mu.cpu(), ref.d_mu, rtol=1e-3, atol=1e-6)
+    static = zone_rows(cloud, "static")
+    assert bool((gpu.d_mu[:, static.cuda()] == 0).all())
