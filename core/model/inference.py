@@ -64,6 +64,8 @@ class DeformationCache:
         chunk_frames: frames decoded per batch (bounds memory at chunk x N x J).
         max_cached_frames: keep at most this many frames (least recently used dropped); None = all.
 
+    Wholly static Gaussians (m_static = 1) are not decoded: their offsets are zero by construction.
+
     Counters: ``computed_frames`` (total frames decoded so far) and ``last_computed`` (the frames
     decoded by the most recent call).
     """
@@ -74,8 +76,13 @@ class DeformationCache:
         self.cloud = cloud
         self.chunk_frames = max(1, int(chunk_frames))
         self.max_cached_frames = max_cached_frames
+        from core.model.deform import STATIC, cloud_memberships
+
+        memberships = cloud_memberships(cloud)
+        # Wholly static Gaussians always get zero offsets: decode only the others.
+        self._moving = torch.nonzero(memberships[:, STATIC] < 1.0).flatten()
         with torch.no_grad():
-            self._ctx = model.context_for(cloud)
+            self._ctx = model.gaussian_context(cloud.means[self._moving], memberships[self._moving])
             self._audio_tokens = model.encode_audio(audio_features.to(cloud.device))
         self.num_frames = int(self._audio_tokens.shape[0])
         self.radius = int(model.au_radius)
@@ -120,6 +127,18 @@ class DeformationCache:
         return ranges
 
     # ------------------------------------------------------------------ evaluation
+    def _scatter(self, part, frames: int):
+        """Offsets of the moving Gaussians [F, M, k] -> offsets of all Gaussians [F, N, k] (zeros elsewhere)."""
+        from core.model.deform import DeformationOutput
+
+        n = len(self.cloud)
+        full = []
+        for t in (part.d_mu, part.d_rot, part.d_log_scale):
+            z = t.new_zeros(frames, n, t.shape[-1])
+            z[:, self._moving] = t
+            full.append(z)
+        return DeformationOutput(*full)
+
     def frames(self, frame_indices: Sequence[int], au_values) -> DeformedFrames:
         """Deformed Gaussians of ``frame_indices`` under the AU curves ``au_values`` [F_total, 17]."""
         idx = [int(f) for f in frame_indices]
@@ -133,8 +152,8 @@ class DeformationCache:
             for s in range(0, len(missing), self.chunk_frames):
                 chunk = missing[s:s + self.chunk_frames]
                 sel = torch.tensor(chunk, device=self.cloud.device, dtype=torch.long)
-                out = self.model.decode(self._ctx, self._audio_tokens[sel], self.model.encode_au(self._au, sel))
-                means, quats, log_scales = deformed_arrays(self.cloud, out)
+                part = self.model.decode(self._ctx, self._audio_tokens[sel], self.model.encode_au(self._au, sel))
+                means, quats, log_scales = deformed_arrays(self.cloud, self._scatter(part, len(chunk)))
                 for k, f in enumerate(chunk):
                     self._cache[f] = (means[k], quats[k], log_scales[k])
         self.computed_frames += len(missing)

@@ -32,6 +32,16 @@ def test_cached_frames_equal_a_full_computation(setup):
     torch.testing.assert_close(r.quats, quats, rtol=1e-5, atol=1e-6)
     torch.testing.assert_close(r.log_scales, log_scales, rtol=1e-5, atol=1e-6)
     assert cache.computed_frames == F_TOTAL
+    static = torch.nonzero(cloud.attributes["zones"][:, -1] == 1.0).flatten()
+    assert len(static) == 10 and torch.equal(r.means[:, static], cloud.means[static].expand(F_TOTAL, -1, -1))
+
+
+def test_a_head_of_only_static_gaussians(cloud):
+    static_only = cloud.subset(cloud.attributes["zones"][:, -1] == 1.0)
+    model = EmoZoneModel.for_cloud(cloud, small_config())
+    audio, au = random_inputs(6)
+    r = DeformationCache(model, static_only, audio).frames(range(6), au)
+    assert torch.equal(r.means, static_only.means.expand(6, -1, -1))
 
 
 def test_an_edit_recomputes_only_the_affected_frames(setup):
