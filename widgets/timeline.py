@@ -18,7 +18,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from core.anim.curve import Curve, HandleType, Interpolation, evaluate
-from core.anim.edit import Clipboard, copy_keys, move_keys
+from core.anim.edit import Clipboard, copy_keys, indices_at, move_keys
 from core.anim.take import CHANNEL_NAMES, SPEECH_MAX, SPEECH_MIN, Take
 from core.audio.waveform import WaveformSummary
 from core.aus import AU_FACS_NAMES, AU_MAX, AU_MIN, SPEECH_NAMES
@@ -701,8 +701,7 @@ class TimelineWidget(QtWidgets.QWidget):
     def _reselect_frames(self, frames: Mapping[str, set[float]]) -> None:
         self._selection.clear()
         for name, fs in frames.items():
-            curve = self._take.curves[name]
-            idx = [i for i, f in enumerate(curve.frames) if f in fs]
+            idx = indices_at(self._take.curves[name], fs)
             if idx:
                 self._selection.select(name, idx, extend=True)
 
