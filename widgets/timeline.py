@@ -72,6 +72,7 @@ class _Drag:
     extend: bool = False
     x_range: tuple[float, float] = (0.0, 1.0)
     click_key: tuple[str, int] | None = None
+    base: Take | None = None
 
 
 class _LaneBands(pg.GraphicsObject):
@@ -362,9 +363,10 @@ class TimelineWidget(QtWidgets.QWidget):
         self._playhead_label = pg.TextItem("0", color="#101114", fill=pg.mkBrush(theme.PLAYHEAD), anchor=(0.5, 0))
         self._playhead_label.setZValue(51)
         self._vb.addItem(self._playhead_label, ignoreBounds=True)
-        self._box = QtWidgets.QGraphicsRectItem()
-        self._box.setPen(pg.mkPen(theme.BOX_SELECT, width=1, style=QtCore.Qt.DashLine))
-        self._box.setBrush(theme.qcolor(theme.BOX_SELECT, 0.15))
+        # the rubber band is a pyqtgraph (QObject) item: a plain QGraphicsRectItem held from
+        # Python is deleted twice (by the scene, then by its wrapper) once the widget goes away
+        self._box = pg.PlotCurveItem(pen=pg.mkPen(theme.BOX_SELECT, width=1, style=QtCore.Qt.DashLine),
+                                     brush=pg.mkBrush(theme.qcolor(theme.BOX_SELECT, 0.15)))
         self._box.setZValue(60)
         self._box.setVisible(False)
         self._vb.addItem(self._box, ignoreBounds=True)
@@ -386,9 +388,16 @@ class TimelineWidget(QtWidgets.QWidget):
 
     # ------------------------------------------------------------------ model -> widget
     def set_take(self, take: Take | None) -> None:
-        """Show ``take`` (the model's new state): drops any preview, keeps the selection valid."""
+        """Show ``take`` (the model's new state): drops any preview, keeps the selection valid.
+
+        During a key drag the studio may hand back its live-preview takes: they are stored, but
+        the drag keeps measuring from the take it started on and keeps drawing its own preview."""
         first = self._take is None
         self._take = take
+        drag = self._drag
+        if take is not None and drag is not None and drag.mode == "keys" and drag.started:
+            self._redraw()
+            return
         self._preview = {}
         self._preview_selected = {}
         if take is not None:
@@ -811,6 +820,7 @@ class TimelineWidget(QtWidgets.QWidget):
         self._drag_counter += 1
         drag.drag_id = self._drag_counter
         drag.selection = self._editable_selection()
+        drag.base = self._take
         drag.started = True
 
     def _update_key_drag(self, drag: _Drag, view: QtCore.QPointF, constrain: bool) -> None:
@@ -830,7 +840,7 @@ class TimelineWidget(QtWidgets.QWidget):
         self._preview = {}
         self._preview_selected = {}
         for c, idx in drag.selection.items():
-            curve = self._take.curves[c]
+            curve = drag.base.curves[c]
             self._preview[c] = move_keys(curve, idx, dframe, dvalues[c], snap=True)
             self._preview_selected[c] = {float(np.round(curve.frames[i] + dframe)) for i in idx}
         self._redraw(set(drag.selection))
@@ -971,7 +981,10 @@ class TimelineWidget(QtWidgets.QWidget):
         elif drag.mode == "box":
             if moved:
                 drag.started = True
-                self._box.setRect(QtCore.QRectF(drag.press_view, view).normalized())
+                r = QtCore.QRectF(drag.press_view, view).normalized()
+                self._box.setData([r.left(), r.right(), r.right(), r.left(), r.left()],
+                                  [r.top(), r.top(), r.bottom(), r.bottom(), r.top()])
+                self._box.setFillLevel(r.top())
                 self._box.setVisible(True)
         elif drag.mode == "pan":
             x0, x1 = drag.x_range

@@ -306,3 +306,27 @@ def test_middle_drag_pans_and_arrows_step_frames(qtbot, tl):
     with qtbot.waitSignal(tl.current_frame_changed) as sig:
         qtbot.keyClick(tl, QtCore.Qt.Key_Right)
     assert sig.args == [6]
+
+
+def test_studio_applying_previews_mid_drag_does_not_double_move(qtbot, tl):
+    """Wired like the studio: each preview is applied to the original take and handed back."""
+    original = make_take()
+    applied = []
+
+    def apply(drag_id, sel, dframe, dvalues):
+        take = original
+        for c, idx in sel.items():
+            take = take.with_curve(c, move_keys(take.curves[c], idx, dframe, dvalues[c]))
+        applied.append(dframe)
+        tl.set_take(take)
+
+    tl.keys_moved_preview.connect(apply)
+    tl.keys_move_committed.connect(apply)
+    tl.keys_move_cancelled.connect(lambda _id: tl.set_take(original))
+    a = key_pos(tl, "AU12", 0)  # frame 10
+    b = QtCore.QPoint(int(a.x() + 3 * px_per_frame(tl)), a.y())
+    drag(qtbot, tl, a, b, steps=6)
+    assert applied[-1] == 3.0 and len(applied) >= 2
+    assert list(tl._take.curves["AU12"].frames) == [13.0, 20.0, 40.0]
+    assert list(tl.drawn_keys("AU12")[0]) == [13.0, 20.0, 40.0]
+    assert tl.selection.as_dict() == {"AU12": [0]}
