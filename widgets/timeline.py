@@ -356,6 +356,16 @@ class TimelineWidget(QtWidgets.QWidget):
             self._key_items[name] = k
             self._sel_items[name] = ks
         self._pens: dict[tuple[str, bool], QtGui.QPen] = {}
+        # bezier handles of the selected keys, all lanes in one item each
+        self._handle_lines = pg.PlotCurveItem(pen=pg.mkPen(theme.qcolor(theme.KEY_SELECTED, 0.5), width=1),
+                                              connect="pairs")
+        # hollow, so handle ends never read as keys
+        self._handle_dots = pg.ScatterPlotItem(size=6, symbol="o", pxMode=True, pen=pg.mkPen(theme.KEY_SELECTED),
+                                               brush=pg.mkBrush(theme.BACKGROUND))
+        self._handle_lines.setZValue(9)
+        self._handle_dots.setZValue(9)
+        self._vb.addItem(self._handle_lines, ignoreBounds=True)
+        self._vb.addItem(self._handle_dots, ignoreBounds=True)
         self._eval_cache: dict[str, tuple[Curve, tuple]] = {}
         self._playhead = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(theme.PLAYHEAD, width=2))
         self._playhead.setZValue(50)
@@ -636,11 +646,52 @@ class TimelineWidget(QtWidgets.QWidget):
             sitem.setData(fx[selected], ys[selected])
             kitem.setVisible(True)
             sitem.setVisible(True)
+        self._redraw_handles(visible_lanes)
         if channels is None:
             self._redraw_waveform()
             self._update_playhead()
             self._bands.update()
             self._labels.update()
+
+    def _redraw_handles(self, visible_lanes: set[int]) -> None:
+        """Lines from each selected bezier key to its handles: [2 per handle] points."""
+        xs, ys = [], []
+        if self._take is not None and not self._preview:
+            for name, idx in self._selection.as_dict().items():
+                lane = self._lane_index(name)
+                if lane is None or lane not in visible_lanes:
+                    continue
+                arr = self._take.curves[name].arrays
+                idx = np.asarray([i for i in idx if i < len(arr.x)], dtype=np.int64)
+                if not len(idx):
+                    continue
+                # a handle matters where a bezier segment uses it: right of a bezier key,
+                # left of a key that a bezier segment comes into
+                right = idx[arr.interp[idx] == 2]
+                left = idx[(idx > 0) & (arr.interp[np.maximum(idx - 1, 0)] == 2)]
+                for sel, handles in ((right, arr.hr), (left, arr.hl)):
+                    if not len(sel):
+                        continue
+                    kx, ky = arr.x[sel], value_to_lane_y(name, lane, arr.y[sel])
+                    hx, hy = handles[sel, 0], value_to_lane_y(name, lane, handles[sel, 1])
+                    xs.append(np.stack([kx, hx], 1).ravel())
+                    ys.append(np.stack([ky, hy], 1).ravel())
+        if xs:
+            x, y = np.concatenate(xs), np.concatenate(ys)
+            self._handle_lines.setData(x, y)
+            self._handle_dots.setData(x[1::2], y[1::2])
+            self._handle_lines.setVisible(True)
+            self._handle_dots.setVisible(True)
+        else:
+            self._handle_lines.setVisible(False)
+            self._handle_dots.setVisible(False)
+
+    def handle_points(self) -> np.ndarray:
+        """The drawn handle ends [H, 2] (frame, lane y) of the selected bezier keys."""
+        if not self._handle_dots.isVisible():
+            return np.zeros((0, 2))
+        x, y = self._handle_dots.getData()
+        return np.stack([np.asarray(x), np.asarray(y)], 1)
 
     def _curve_pen(self, name: str, muted: bool) -> QtGui.QPen:
         key = (name, muted)
@@ -1138,6 +1189,14 @@ def main(argv: list[str] | None = None) -> int:
         tl.frame_all()
         app.processEvents()
         tl.grab().save(str(args.screenshot))
+        # a second, zoomed view: fewer, taller lanes, handles of the selected keys
+        tl.set_frame_range(0, 130)
+        tl._lane_px = 64.0
+        tl._top = float(tl._lane_index("AU10") - 1)
+        tl._apply_lane_range()
+        app.processEvents()
+        zoomed = args.screenshot.with_name(args.screenshot.stem + "_zoom" + args.screenshot.suffix)
+        tl.grab().save(str(zoomed))
         return 0
     return app.exec()
 

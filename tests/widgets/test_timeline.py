@@ -330,3 +330,14 @@ def test_studio_applying_previews_mid_drag_does_not_double_move(qtbot, tl):
     assert list(tl._take.curves["AU12"].frames) == [13.0, 20.0, 40.0]
     assert list(tl.drawn_keys("AU12")[0]) == [13.0, 20.0, 40.0]
     assert tl.selection.as_dict() == {"AU12": [0]}
+
+
+def test_selected_bezier_keys_show_their_handles(qtbot, tl):
+    assert tl.handle_points().shape == (0, 2)
+    click(qtbot, tl, key_pos(tl, "AU12", 1))
+    pts = tl.handle_points()
+    arr = make_take().curves["AU12"].arrays
+    lane = tl._lane_index("AU12")
+    expected = {(arr.hl[1, 0], value_to_lane_y("AU12", lane, arr.hl[1, 1:])[0]),
+                (arr.hr[1, 0], value_to_lane_y("AU12", lane, arr.hr[1, 1:])[0])}
+    assert {(round(x, 6), round(y, 6)) for x, y in pts} == {(round(x, 6), round(y, 6)) for x, y in expected}
