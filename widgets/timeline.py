@@ -200,7 +200,10 @@ class _LaneLabels(QtWidgets.QWidget):
             else:
                 colour = theme.channel_qcolor(name)
                 title = name
-                sub = AU_FACS_NAMES.get(name, "speech control")
+                sub = AU_FACS_NAMES.get(name)
+                if sub is None:
+                    drive = take.speech.get(name) if take is not None else None
+                    sub = "speech: curve" if drive is not None and drive.uses_curve else "speech: from audio"
             curve = take.curves[name] if take is not None and name in take.curves else None
             dim = curve is not None and curve.mute
             p.fillRect(QtCore.QRectF(0, y + 1, 4, px - 2), colour)

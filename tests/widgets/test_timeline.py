@@ -341,3 +341,16 @@ def test_selected_bezier_keys_show_their_handles(qtbot, tl):
     expected = {(arr.hl[1, 0], value_to_lane_y("AU12", lane, arr.hl[1, 1:])[0]),
                 (arr.hr[1, 0], value_to_lane_y("AU12", lane, arr.hr[1, 1:])[0])}
     assert {(round(x, 6), round(y, 6)) for x, y in pts} == {(round(x, 6), round(y, 6)) for x, y in expected}
+
+
+def test_i_keys_every_channel_with_a_selection_and_ctrl_a_selects_all(qtbot, tl):
+    qtbot.keyClick(tl, QtCore.Qt.Key_A, QtCore.Qt.ControlModifier)
+    assert tl.selection.as_dict() == {"AU01": [0], "AU12": [0, 1, 2], "AU25": [0, 1], "jaw_open": [0, 1]}
+    tl.set_current_frame(33)
+    with qtbot.waitSignal(tl.keys_insert_requested) as sig:
+        qtbot.keyClick(tl, QtCore.Qt.Key_I)
+    # the locked AU01 is left out
+    assert sorted(c for c, _, _ in sig.args[0]) == ["AU12", "AU25", "jaw_open"]
+    assert {f for _, f, _ in sig.args[0]} == {33}
+    qtbot.keyClick(tl, QtCore.Qt.Key_Escape)
+    assert tl.selection.as_dict() == {}
