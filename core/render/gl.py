@@ -1,0 +1,428 @@
+"""OpenGL 3.3 splatting backend (moderngl): instanced ellipse quads, sorted back to front.
+
+Runs headless through EGL (Mesa llvmpipe on CPU machines) or inside a Qt widget's GL context:
+
+    renderer = GLRenderer()                         # own standalone EGL context
+    result = renderer.render(cloud, camera)         # RenderResult, the Renderer API
+
+    # inside QOpenGLWidget (initializeGL / paintGL):
+    renderer = GLRenderer(moderngl.create_context())
+    splats = renderer.prepare(cloud)                 # CPU-side packing, once per cloud
+    splats.update(means=new_means)                   # per frame: only what moved
+    renderer.draw(splats, camera, ctx.detect_framebuffer(), width, height, background)
+
+The maths follows core.render.base: SH colours come from core.render.common.eval_sh on the CPU,
+the EWA projection (1.3x FOV clamp, +0.3 px^2 blur, conic) runs in the vertex shader exactly as
+core.render.common.project_ewa does it, and the fragment shader applies the 3-sigma / 1/255 cut.
+"""
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Sequence, Union
+
+import numpy as np
+
+from core.render.base import (
+    ALPHA_MAX,
+    ALPHA_MIN,
+    BLUR_EPS2D,
+    FOV_CLAMP,
+    SIGMA_CUTOFF,
+    RenderError,
+    Renderer,
+    RenderResult,
+)
+
+if TYPE_CHECKING:
+    import moderngl
+    import torch
+
+    from core.camera import Camera
+    from core.gaussians import GaussianCloud
+
+#: Floats per instance in the vertex buffer: mean 3, covariance 6 (xx xy xz yy yz zz), rgb 3,
+#: opacity 1, padding 3 (a 64-byte stride keeps rows aligned for the gather).
+STRIDE = 16
+_MEAN, _COV, _RGB, _OPA = slice(0, 3), slice(3, 9), slice(9, 12), 12
+
+_VERTEX_SHADER = f"""
+#version 330 core
+in vec2 in_corner;          // quad corner in (-1, -1) .. (1, 1), along the ellipse's eigen-axes
+in vec3 in_mean;
+in vec3 in_cov_a;           // xx xy xz
+in vec3 in_cov_b;           // yy yz zz
+in vec3 in_rgb;
+in float in_opacity;
+
+uniform mat3 u_rot;         // world-to-camera rotation
+uniform vec3 u_trans;
+uniform vec4 u_intr;        // fx fy cx cy
+uniform vec2 u_size;        // width height in pixels
+uniform vec2 u_lim;         // FOV clamp limits on x/z, y/z
+uniform vec2 u_near_far;
+uniform float u_y_sign;     // +1: image row 0 at window y 0 (read back), -1: row 0 on top (display)
+
+flat out vec3 v_conic;
+flat out vec3 v_rgb;
+flat out float v_opacity;
+flat out float v_depth;
+out vec2 v_offset;          // pixel offset from the projected mean
+
+const float CULLED_Z = 2.0;  // outside the clip volume, so the primitive is dropped
+
+void main() {{
+    vec3 p = u_rot * in_mean + u_trans;
+    float z = p.z;
+    if (z <= u_near_far.x || z >= u_near_far.y) {{
+        gl_Position = vec4(0.0, 0.0, CULLED_Z, 1.0);
+        return;
+    }}
+    float fx = u_intr.x, fy = u_intr.y;
+    float tx = clamp(p.x / z, -u_lim.x, u_lim.x) * z;
+    float ty = clamp(p.y / z, -u_lim.y, u_lim.y) * z;
+    // GLSL matrices are column-major: J is 2x3 (rows: image x, y), stored as mat3x2.
+    mat3x2 jac = mat3x2(fx / z, 0.0, 0.0, fy / z, -fx * tx / (z * z), -fy * ty / (z * z));
+    mat3 sigma = mat3(in_cov_a.x, in_cov_a.y, in_cov_a.z,
+                      in_cov_a.y, in_cov_b.x, in_cov_b.y,
+                      in_cov_a.z, in_cov_b.y, in_cov_b.z);
+    mat3x2 t = jac * u_rot;
+    mat2 cov2 = t * sigma * transpose(t);
+    float a = cov2[0][0] + {BLUR_EPS2D};
+    float b = cov2[1][0];
+    float c = cov2[1][1] + {BLUR_EPS2D};
+    float det = a * c - b * b;
+    // Only an opacity above 1/255 can pass the alpha cut, and only out to d^2 = 2 ln(255 * opacity).
+    float d2_max = min({SIGMA_CUTOFF * SIGMA_CUTOFF}, 2.0 * log(in_opacity / {ALPHA_MIN}));
+    if (det <= 1e-12 || d2_max <= 0.0) {{
+        gl_Position = vec4(0.0, 0.0, CULLED_Z, 1.0);
+        return;
+    }}
+    v_conic = vec3(c, -b, a) / det;
+    float mid = 0.5 * (a + c);
+    float disc = sqrt(max(mid * mid - det, 0.0));
+    float lam1 = mid + disc;
+    float lam2 = max(mid - disc, 0.0);
+    float theta = 0.5 * atan(2.0 * b, a - c);
+    vec2 axis1 = vec2(cos(theta), sin(theta));
+    vec2 axis2 = vec2(-axis1.y, axis1.x);
+    // +1 px of margin on each axis so pixel centres on the 3-sigma boundary are never clipped.
+    vec2 offset = in_corner.x * (sqrt(d2_max * lam1) + 1.0) * axis1
+                + in_corner.y * (sqrt(d2_max * lam2) + 1.0) * axis2;
+    vec2 centre = vec2(fx * p.x / z + u_intr.z, fy * p.y / z + u_intr.w);
+    vec2 pix = centre + offset;
+    vec2 ndc = 2.0 * pix / u_size - 1.0;
+    gl_Position = vec4(ndc.x, u_y_sign * ndc.y, 0.0, 1.0);
+    v_offset = offset;
+    v_rgb = in_rgb;
+    v_opacity = in_opacity;
+    v_depth = z;
+}}
+"""
+
+_FRAGMENT_SHADER = f"""
+#version 330 core
+flat in vec3 v_conic;
+flat in vec3 v_rgb;
+flat in float v_opacity;
+flat in float v_depth;
+in vec2 v_offset;
+
+layout(location = 0) out vec4 out_color;   // premultiplied colour, alpha
+layout(location = 1) out vec4 out_depth;   // premultiplied depth, alpha (blended the same way)
+
+void main() {{
+    vec2 d = v_offset;
+    float d2 = v_conic.x * d.x * d.x + 2.0 * v_conic.y * d.x * d.y + v_conic.z * d.y * d.y;
+    if (d2 > {SIGMA_CUTOFF * SIGMA_CUTOFF}) discard;
+    float alpha = min({ALPHA_MAX}, v_opacity * exp(-0.5 * d2));
+    if (alpha < {ALPHA_MIN}) discard;
+    out_color = vec4(v_rgb * alpha, alpha);
+    out_depth = vec4(v_depth * alpha, alpha, 0.0, alpha);
+}}
+"""
+
+
+class GLSplats:
+    """A cloud packed for the GL renderer: per-Gaussian rows [N, STRIDE] float32 plus the SH
+    coefficients for the per-frame colour. Update moving parts with update() instead of
+    re-preparing; N is fixed for the life of the object.
+
+    Attributes: packed [N, 16] float32 (mean, covariance, rgb, opacity), sh [N, K, 3] torch float32.
+    """
+
+    def __init__(self, cloud: "GaussianCloud"):
+        import torch
+
+        from core.render.common import SH_C0
+
+        self.num = len(cloud)
+        self.packed = np.zeros((self.num, STRIDE), dtype=np.float32)
+        with torch.no_grad():
+            self.sh = cloud.sh.detach().to("cpu", torch.float32).contiguous()
+            self.packed[:, _OPA] = cloud.opacity.detach().to("cpu", torch.float32).numpy()
+            if self.sh.shape[1] == 1:  # view-independent: colour once
+                self.packed[:, _RGB] = (SH_C0 * self.sh[:, 0] + 0.5).clamp_min(0.0).numpy()
+        self._quats = cloud.quats.detach().to("cpu", torch.float32)
+        self._log_scales = cloud.log_scales.detach().to("cpu", torch.float32)
+        self.update(means=cloud.means)
+        self._update_covariances()
+
+    @property
+    def sh_degree(self) -> int:
+        return int(round(math.sqrt(self.sh.shape[1]))) - 1
+
+    @property
+    def means(self) -> np.ndarray:
+        """World-space centres [N, 3] float32 (a view of the packed rows)."""
+        return self.packed[:, _MEAN]
+
+    def __len__(self) -> int:
+        return self.num
+
+    def update(self, means=None, quats=None, log_scales=None, opacities=None) -> None:
+        """Replace per-Gaussian geometry: means [N, 3], quats [N, 4] (w, x, y, z), log_scales [N, 3],
+        opacities [N] (logits, as in GaussianCloud). Torch tensors or numpy arrays."""
+        import torch
+
+        def as_t(x, cols, name):
+            t = torch.as_tensor(x).detach().to("cpu", torch.float32)
+            shape = (self.num, cols) if cols else (self.num,)
+            if tuple(t.shape) != shape:
+                raise ValueError(f"GLSplats.update: {name} expected shape {list(shape)}, got {list(t.shape)}")
+            return t
+
+        if means is not None:
+            self.packed[:, _MEAN] = as_t(means, 3, "means").numpy()
+        if opacities is not None:
+            self.packed[:, _OPA] = torch.sigmoid(as_t(opacities, 0, "opacities")).numpy()
+        if quats is not None:
+            self._quats = as_t(quats, 4, "quats")
+        if log_scales is not None:
+            self._log_scales = as_t(log_scales, 3, "log_scales")
+        if quats is not None or log_scales is not None:
+            self._update_covariances()
+
+    def _update_covariances(self) -> None:
+        import torch
+
+        from core.gaussians import quat_to_rotmat
+
+        with torch.no_grad():
+            m = quat_to_rotmat(self._quats) * torch.exp(self._log_scales)[:, None, :]
+            # Only the six distinct entries of the symmetric R S S^T R^T.
+            r0, r1, r2 = m[:, 0], m[:, 1], m[:, 2]
+            cov = torch.stack(
+                [(r0 * r0).sum(1), (r0 * r1).sum(1), (r0 * r2).sum(1),
+                 (r1 * r1).sum(1), (r1 * r2).sum(1), (r2 * r2).sum(1)], 1)
+        self.packed[:, _COV] = cov.numpy()
+
+    def colors(self, camera: "Camera") -> None:
+        """Write the view-dependent RGB for this camera into the packed rows (SH degree >= 1)."""
+        if self.sh.shape[1] == 1 or self.num == 0:
+            return
+        import torch
+
+        from core.render.common import eval_sh
+
+        with torch.no_grad():
+            means = torch.from_numpy(self.packed[:, _MEAN].copy())
+            dirs = means - torch.as_tensor(camera.position, dtype=torch.float32)
+            dirs = dirs / dirs.norm(dim=1, keepdim=True).clamp_min(1e-12)
+            self.packed[:, _RGB] = (eval_sh(self.sh, dirs) + 0.5).clamp_min(0.0).numpy()
+
+    def sorted_rows(self, camera: "Camera", out: np.ndarray | None = None) -> np.ndarray:
+        """Rows inside near/far, farthest first [M, STRIDE] (into out[:M] when given).
+
+        Ties keep the lower index in front, as a stable front-to-back sort does."""
+        self.colors(camera)
+        rot = camera.rotation.astype(np.float32)
+        z = self.packed[:, _MEAN] @ rot[2] + np.float32(camera.viewmat[2, 3])
+        idx = np.flatnonzero((z > camera.near) & (z < camera.far))
+        order = idx[np.argsort(z[idx], kind="stable")[::-1]]
+        m = order.shape[0]
+        if out is None:
+            return self.packed[order]
+        np.take(self.packed, order, axis=0, out=out[:m])
+        return out[:m]
+
+
+CloudLike = Union["GaussianCloud", GLSplats]
+
+
+class GLRenderer(Renderer):
+    """moderngl renderer. ctx: an existing moderngl context (e.g. moderngl.create_context() inside
+    a QOpenGLWidget), or None for a standalone headless EGL context owned by the renderer.
+
+    float_bits: 16 (RGBA16F colour target, the default) or 32 for the offscreen colour target."""
+
+    name = "gl"
+
+    def __init__(self, ctx: "moderngl.Context | None" = None, float_bits: int = 16):
+        import moderngl
+
+        if float_bits not in (16, 32):
+            raise ValueError(f"GLRenderer: float_bits must be 16 or 32, got {float_bits}")
+        self._own_ctx = ctx is None
+        if ctx is None:
+            try:
+                ctx = moderngl.create_standalone_context(backend="egl")
+            except Exception as exc:  # moderngl raises plain Exception for missing EGL/GL libraries
+                raise RenderError(f"GLRenderer: cannot create a headless EGL OpenGL context: {exc}") from exc
+        if ctx.version_code < 330:
+            raise RenderError(f"GLRenderer: OpenGL 3.3 needed, the context offers {ctx.version_code}")
+        self.ctx = ctx
+        self._dtype = "f2" if float_bits == 16 else "f4"
+        self.program = ctx.program(vertex_shader=_VERTEX_SHADER, fragment_shader=_FRAGMENT_SHADER)
+        corners = np.array([-1, -1, 1, -1, -1, 1, 1, 1], dtype=np.float32)
+        self._corner_buf = ctx.buffer(corners.tobytes())
+        self._capacity = 0
+        self._instance_buf = None
+        self._vao = None
+        self._staging = np.zeros((0, STRIDE), dtype=np.float32)
+        self._fbo = None
+        self._fbo_size = (0, 0)
+        self._ensure_capacity(1024)
+
+    # ------------------------------------------------------------------ resources
+    def _ensure_capacity(self, n: int) -> None:
+        if n <= self._capacity:
+            return
+        cap = max(n, int(self._capacity * 1.5), 1024)
+        nbytes = cap * STRIDE * 4
+        if self._instance_buf is None:
+            self._instance_buf = self.ctx.buffer(reserve=nbytes, dynamic=True)
+            self._vao = self.ctx.vertex_array(
+                self.program,
+                [
+                    (self._corner_buf, "2f", "in_corner"),
+                    (self._instance_buf, "3f 3f 3f 3f 1f 12x/i",
+                     "in_mean", "in_cov_a", "in_cov_b", "in_rgb", "in_opacity"),
+                ],
+            )
+        else:
+            self._instance_buf.orphan(nbytes)
+        self._staging = np.zeros((cap, STRIDE), dtype=np.float32)
+        self._capacity = cap
+
+    def _offscreen(self, width: int, height: int):
+        if self._fbo is None or self._fbo_size != (width, height):
+            self._release_fbo()
+            self._color_tex = self.ctx.texture((width, height), 4, dtype=self._dtype)
+            # RG32F: premultiplied depth and a full-precision alpha, blended like the colour.
+            self._depth_tex = self.ctx.texture((width, height), 2, dtype="f4")
+            self._fbo = self.ctx.framebuffer(color_attachments=[self._color_tex, self._depth_tex])
+            self._fbo_size = (width, height)
+        return self._fbo
+
+    def _release_fbo(self) -> None:
+        if self._fbo is not None:
+            self._fbo.release()
+            self._color_tex.release()
+            self._depth_tex.release()
+            self._fbo = None
+
+    def close(self) -> None:
+        if self.ctx is None:
+            return
+        self._release_fbo()
+        for obj in (self._vao, self._instance_buf, self._corner_buf, self.program):
+            if obj is not None:
+                obj.release()
+        if self._own_ctx:
+            self.ctx.release()
+        self.ctx = None
+
+    # ------------------------------------------------------------------ drawing
+    def prepare(self, cloud: CloudLike) -> GLSplats:
+        """Pack a cloud for drawing (cheap to update per frame with GLSplats.update)."""
+        return cloud if isinstance(cloud, GLSplats) else GLSplats(cloud)
+
+    def draw(
+        self,
+        cloud: CloudLike,
+        camera: "Camera",
+        fbo: "moderngl.Framebuffer",
+        width: int,
+        height: int,
+        background: Sequence[float] | None = (0.0, 0.0, 0.0),
+        *,
+        flip_y: bool = True,
+        clear_alpha: float = 1.0,
+    ) -> int:
+        """Draw into a framebuffer (a widget's default one, or any other) of size width x height.
+
+        flip_y=True puts image row 0 at the top of the window (display); False puts it at GL row 0
+        (what a read-back wants). background None leaves the framebuffer uncleared. Returns the
+        number of Gaussians drawn (inside near/far)."""
+        if self.ctx is None:
+            raise RenderError("GLRenderer: used after close()")
+        if camera.width != width or camera.height != height:
+            camera = camera.resized(width, height)
+        splats = self.prepare(cloud)
+        ctx = self.ctx
+        fbo.use()
+        ctx.viewport = (0, 0, width, height)
+        if background is not None:
+            bg = [float(v) for v in background]
+            if len(bg) != 3:
+                raise ValueError(f"background: expected 3 values (RGB), got {len(bg)}")
+            fbo.clear(bg[0], bg[1], bg[2], clear_alpha)
+        n = 0
+        if len(splats):
+            self._ensure_capacity(len(splats))
+            rows = splats.sorted_rows(camera, out=self._staging)
+            n = rows.shape[0]
+        if n == 0:
+            return 0
+        self._instance_buf.write(rows)
+        prog = self.program
+        prog["u_rot"].write(np.ascontiguousarray(camera.rotation.T, dtype=np.float32))  # column-major
+        prog["u_trans"].value = tuple(float(v) for v in camera.viewmat[:3, 3])
+        prog["u_intr"].value = (camera.fx, camera.fy, camera.cx, camera.cy)
+        prog["u_size"].value = (float(width), float(height))
+        prog["u_lim"].value = (FOV_CLAMP * 0.5 * width / camera.fx, FOV_CLAMP * 0.5 * height / camera.fy)
+        prog["u_near_far"].value = (camera.near, camera.far)
+        prog["u_y_sign"].value = -1.0 if flip_y else 1.0
+        ctx.enable_only(ctx.BLEND)
+        ctx.blend_equation = ctx.FUNC_ADD
+        # Back to front "over" with premultiplied colour: dst = src + (1 - src_alpha) * dst.
+        ctx.blend_func = ctx.ONE, ctx.ONE_MINUS_SRC_ALPHA
+        self._vao.render(ctx.TRIANGLE_STRIP, vertices=4, instances=n)
+        return n
+
+    def render(
+        self,
+        cloud: CloudLike,
+        camera: "Camera",
+        width: int | None = None,
+        height: int | None = None,
+        background: Sequence[float] = (0.0, 0.0, 0.0),
+    ) -> RenderResult:
+        """Render offscreen and read back colour [H, W, 3], alpha [H, W, 1], depth [H, W, 1]
+        (torch float32, CPU). cloud: a GaussianCloud or a GLSplats from prepare()."""
+        import torch
+
+        from core.render.common import background_tensor
+
+        background_tensor(background, "cpu")  # validates
+        w = int(width if width is not None else camera.width)
+        h = int(height if height is not None else camera.height)
+        if w <= 0 or h <= 0:
+            raise ValueError(f"GLRenderer.render: size must be positive, got {w}x{h}")
+        fbo = self._offscreen(w, h)
+        fbo.clear(0.0, 0.0, 0.0, 0.0)
+        self.draw(cloud, camera, fbo, w, h, background=None, flip_y=False)
+        rgba = np.frombuffer(fbo.read(components=4, attachment=0, dtype=self._dtype), dtype=self._dtype)
+        za = np.frombuffer(fbo.read(components=2, attachment=1, dtype="f4"), dtype=np.float32)
+        rgba = rgba.reshape(h, w, 4).astype(np.float32)
+        za = za.reshape(h, w, 2)
+        # Alpha from the fp32 attachment: it went through the same blend as the colour.
+        alpha_np = np.clip(za[:, :, 1:2], 0.0, 1.0)
+        bg = np.asarray(background, dtype=np.float32)
+        color_np = rgba[:, :, :3] + (1.0 - alpha_np) * bg
+        with np.errstate(divide="ignore", invalid="ignore"):
+            depth_np = np.where(alpha_np > 0, za[:, :, 0:1] / alpha_np, 0.0).astype(np.float32)
+        color = torch.from_numpy(color_np)
+        alpha = torch.from_numpy(np.ascontiguousarray(alpha_np))
+        depth = torch.from_numpy(depth_np)
+        return RenderResult(color=color, alpha=alpha, depth=depth)
