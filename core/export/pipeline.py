@@ -207,8 +207,7 @@ def export_take(take, head, options: ExportOptions, progress: ProgressCallback |
         writer.commit()
     except BaseException as exc:
         stop.set()
-        for s in stages:
-            s.join()
+        _join(stages)
         writer.abort()
         if isinstance(exc, (ExportCancelled, ExportError)):
             raise
@@ -216,14 +215,19 @@ def export_take(take, head, options: ExportOptions, progress: ProgressCallback |
         raise ExportError(f"{path}: export failed: {exc}") from exc
     finally:
         stop.set()
-        for s in stages:
-            s.join()
+        _join(stages)
     return ExportResult(path, fmt, total, out_fps, getattr(writer, "files", (path,)))
 
 
-def _raise_stage_error(stages, path: Path) -> None:
+def _join(stages) -> None:
     for s in stages:
-        s.join()
+        if s.ident is not None:  # started
+            s.join()
+
+
+def _raise_stage_error(stages, path: Path) -> None:
+    _join(stages)
+    for s in stages:
         if s.error is not None:
             err = s.error
             if isinstance(err, ExportError):

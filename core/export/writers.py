@@ -74,11 +74,18 @@ class Mp4Writer:
     def open(self) -> None:
         import av
 
-        self._tmp = _stage_name(self.path, ".mp4")
+        tmp = _stage_name(self.path, ".mp4")
         try:
-            self._container = av.open(str(self._tmp), mode="w", format="mp4")
+            # FFmpeg opens the file lazily; creating it here turns a bad folder into a clear error now.
+            with open(tmp, "xb"):
+                pass
+        except OSError as exc:
+            raise ExportError(f"{self.path}: cannot write here: {exc}") from exc
+        self._tmp = tmp
+        try:
+            self._container = av.open(str(tmp), mode="w", format="mp4")
         except (OSError, av.FFmpegError) as exc:
-            self._tmp = None  # nothing was created
+            self.abort()
             raise ExportError(f"{self.path}: cannot write here: {exc}") from exc
         try:
             v = self._container.add_stream("libx264", rate=self.rate)
@@ -147,7 +154,7 @@ class Mp4Writer:
         if self._tmp is not None:
             try:
                 os.unlink(self._tmp)
-            except FileNotFoundError:
+            except OSError:  # never created, or already gone
                 pass
             self._tmp = None
 
