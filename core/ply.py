@@ -15,7 +15,9 @@ channel ``c``), ``opacity`` is a logit, ``scale_*`` are natural logs of standard
 Any other per-vertex property becomes an entry of ``GaussianCloud.attributes``: a property ``name``
 is a 1-D attribute [N]; properties ``name_0..name_{k-1}`` of one type are grouped into a 2-D
 attribute [N, k]. The normals ``nx ny nz`` are accepted and dropped (the writer writes zeros, as 3DGS
-does). Integer properties stay integer, float properties (float or double) are read as float32.
+does). Integer properties stay integer (ushort/uint widen to int32/int64, as torch barely supports
+unsigned types beyond uint8), float properties (float or double) are read as float32. The writer
+stores float attributes as float, int64 as int (when the values fit) and bool as uchar.
 
 Only ``numpy`` is needed at import time; torch is imported when a cloud is built.
 """
@@ -452,6 +454,8 @@ def write_ply(cloud: "GaussianCloud", path: str | os.PathLike) -> None:
     Core fields are written as float32 in the 3DGS property order, followed by the attributes
     (1-D [N] -> ``name``, 2-D [N, k] -> ``name_0..name_{k-1}``). Raises PlyError before touching the
     file system when the cloud cannot be represented so that it reads back identically."""
+    import torch
+
     from core.gaussians import GaussianCloudError
 
     path = os.fspath(path)
@@ -463,8 +467,8 @@ def write_ply(cloud: "GaussianCloud", path: str | os.PathLike) -> None:
     k = cloud.sh.shape[1]
 
     def np32(t) -> np.ndarray:
-        with np.errstate(over="ignore"):  # overflow is reported below, naming the property
-            return t.detach().cpu().numpy().astype(np.float32, copy=False)
+        # Through torch, which also handles bfloat16; overflow becomes inf and is reported below.
+        return t.detach().cpu().to(torch.float32).numpy()
 
     columns: list[tuple[str, str, np.ndarray]] = []  # (property name, PLY type, [N] array)
     means = np32(cloud.means)
@@ -490,7 +494,8 @@ def write_ply(cloud: "GaussianCloud", path: str | os.PathLike) -> None:
     n_core = len(columns)
     want: list[tuple[str, list[str]]] = []
     for key, value in cloud.attributes.items():
-        arr = value.detach().cpu().numpy()
+        value = value.detach().cpu()
+        arr = np32(value) if value.is_floating_point() else value.numpy()
         if arr.ndim not in (1, 2) or (arr.ndim == 2 and arr.shape[1] == 0):
             raise PlyError(f"{path}: attribute {key!r} has shape {list(arr.shape)}; only [N] and [N, k>0] "
                            "attributes can be stored as PLY properties")

@@ -462,10 +462,12 @@ def test_writer_refuses_float64_beyond_float32(tmp_path):
     msg = _message(tmp_path / "o.ply", e)
     assert "beyond the float32 range in z, w" in msg
     assert os.listdir(tmp_path) == []
-    small = _cloud(2, attributes={"w": torch.tensor([0.25, -3.5], dtype=torch.float64)})
+    small = _cloud(2, attributes={"w": torch.tensor([0.25, -3.5], dtype=torch.float64),
+                                  "h": torch.tensor([1.5, 2.0], dtype=torch.bfloat16)})
     write_ply(small.replace(means=small.means.double()), tmp_path / "ok.ply")
     back = read_ply(tmp_path / "ok.ply")
     assert torch.equal(back.means, small.means) and back.attributes["w"].tolist() == [0.25, -3.5]
+    assert back.attributes["h"].dtype == torch.float32 and back.attributes["h"].tolist() == [1.5, 2.0]
 
 
 def test_failed_write_leaves_no_temp_file(tmp_path):

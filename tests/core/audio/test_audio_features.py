@@ -122,3 +122,18 @@ def test_waveform_summary_any_zoom_and_outside():
     # Zoomed in past one sample per column still works.
     mins, maxs = ws.summary(100, 110, 40)
     assert maxs.shape == (40,) and np.isin(maxs, x[100:110].max(axis=1)).all()
+
+
+def test_core_audio_imports_no_qt():
+    import subprocess
+    import sys
+
+    code = ("import sys, core.audio, core.audio.decode, core.audio.features, core.audio.waveform, "
+            "core.audio.speech_driver, core.audio.speech_eval, core.audio.espeak, core.audio.playback; "
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'shiboken6')]; "
+            "print(bad); sys.exit(1 if bad else 0)")
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)
+    assert r.returncode == 0, r.stdout + r.stderr
