@@ -107,10 +107,11 @@ class RigDriver:
     audio speech driver on it (None too when the take has no audio: silence). Channels whose
     take flags hand them to their curve (``SpeechDrive.uses_curve``) ignore the audio.
     The speech controls are computed on first use and cached for the driver's lifetime.
+    device: where the rig runs (default: the head's device; move the head to CUDA for a GPU rig).
     """
 
     def __init__(self, head, take: "Take", speech_source: Callable[[float, int], np.ndarray] | None = None,
-                 chunk: int = DEFAULT_CHUNK, deform: Callable | None = None):
+                 chunk: int = DEFAULT_CHUNK, deform: Callable | None = None, device=None):
         if chunk < 1:
             raise DriveError(f"chunk must be at least 1 frame, got {chunk}")
         self.head = head
@@ -125,6 +126,8 @@ class RigDriver:
 
             deform = rig_deform
         self._deform = deform
+        cloud = getattr(head, "cloud", None)
+        self.device = device if device is not None else (cloud.device if cloud is not None else "cpu")
 
     # -- speech
     def _needs_audio(self) -> bool:
@@ -166,8 +169,13 @@ class RigDriver:
     def frames(self, frame_indices: np.ndarray):
         """Deformed Gaussians for frames [T] -> RigFrames (means [T, N, 3], quats [T, N, 4],
         log_scales [T, N, 3]); the rig runs on at most ``chunk`` frames at a time."""
+        import torch
+
         f = np.asarray(frame_indices, dtype=np.float64).reshape(-1)
         au, speech = self.controls(f)
+        # The rig runs on the device of its inputs.
+        au = torch.as_tensor(au, dtype=torch.float32, device=self.device)
+        speech = torch.as_tensor(speech, dtype=torch.float32, device=self.device)
         if len(f) <= self.chunk:
             return self._deform(self.head, au, speech)
         parts = [self._deform(self.head, au[i:i + self.chunk], speech[i:i + self.chunk])
