@@ -151,11 +151,11 @@ def export_take(take, head, options: ExportOptions, progress: ProgressCallback |
             _put(deformed, driver.frames(c), stop)
         _put(deformed, _DONE, stop)
 
-    camera_cloud = head.cloud if head is not None and hasattr(head, "cloud") else driver.cloud(frames[0])
-
     def render_body() -> None:
         from core.render import get_renderer
 
+        # Frame the undeformed head so the camera does not follow the first frame's expression.
+        camera_cloud = head.cloud if head is not None and hasattr(head, "cloud") else driver.cloud(frames[0])
         camera = default_camera(camera_cloud, options, width, height)
         background = (0.0, 0.0, 0.0) if fmt == "png" else tuple(float(v) for v in options.background)
         renderer = get_renderer(options.backend)
@@ -209,8 +209,8 @@ def export_take(take, head, options: ExportOptions, progress: ProgressCallback |
         stop.set()
         _join(stages)
         writer.abort()
-        if isinstance(exc, (ExportCancelled, ExportError)):
-            raise
+        if isinstance(exc, (ExportCancelled, ExportError)) or not isinstance(exc, Exception):
+            raise  # ours, or KeyboardInterrupt / SystemExit: cleaned up, passed on as they are
         _raise_stage_error(stages, path)
         raise ExportError(f"{path}: export failed: {exc}") from exc
     finally:
