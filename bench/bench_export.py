@@ -33,11 +33,12 @@ def _machine(backend: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench export", description=__doc__.splitlines()[0])
-    p.add_argument("--frames", type=int, default=50)
+    p.add_argument("--frames", type=int, default=40)
     p.add_argument("--size", default="512x512")
     p.add_argument("--backend", default="auto", choices=["auto", "gl", "gsplat", "reference"])
     p.add_argument("--chunk", type=int, default=8)
     p.add_argument("--skip", default="", help="comma-separated rows to skip: png,ply")
+    p.add_argument("--repeat", type=int, default=2, help="runs per row; the fastest is reported")
     args = p.parse_args(argv)
 
     import numpy as np
@@ -63,13 +64,19 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[tuple[str, float, str]] = []
 
     def timed(fn):
-        t0 = time.perf_counter()
-        out = fn()
-        return out, time.perf_counter() - t0
+        # Best of --repeat: other work on a shared machine only ever makes a run slower.
+        best, out = float("inf"), None
+        for _ in range(max(args.repeat, 1)):
+            t0 = time.perf_counter()
+            out = fn()
+            best = min(best, time.perf_counter() - t0)
+        return out, best
 
+    # A fresh driver per run: the speech track is cached per driver.
+    _, t_speech = timed(lambda: RigDriver(head, take, chunk=args.chunk).speech_track())
+    rows.append(("speech controls for the clip (once)", t_speech, f"decode + analyse {take.duration} frames"))
     driver = RigDriver(head, take, chunk=args.chunk)
-    _, t_speech = timed(lambda: driver.controls(frames[:1]))  # speech analysis of the clip, once
-    rows.append(("speech controls for the clip (once)", t_speech, f"{take.duration} frames of audio"))
+    driver.speech_track()
 
     def deform_all():
         return [driver.frames(frames[i:i + args.chunk]) for i in range(0, n, args.chunk)]
@@ -84,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         renderer.render(batches[0].cloud(0), camera)  # warm-up: context, shaders, kernels
 
         def render_all():
+            images.clear()
             for b in batches:
                 for t in range(len(b.means)):
                     images.append(renderer.render(b.cloud(t), camera).to_numpy_rgb8())
@@ -92,9 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     rows.append((f"render ({backend})", t_render, "incl. read-back to uint8"))
 
     with tempfile.TemporaryDirectory() as tmp:
-        writer = Mp4Writer(Path(tmp) / "enc.mp4", width + width % 2, height + height % 2, take.fps)
-
         def encode_all():
+            writer = Mp4Writer(Path(tmp) / "enc.mp4", width + width % 2, height + height % 2, take.fps)
             writer.open()
             for k, img in enumerate(images):
                 writer.write(k, img)
@@ -114,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append((f"export {fmt} (pipelined)", t, note))
 
     print(f"### Export, {n} frames at {width}x{height}, {len(head.cloud)} Gaussians, {backend} backend")
-    print(f"Machine: {_machine(backend)}\n")
+    print(f"Machine: {_machine(backend)}; best of {max(args.repeat, 1)} runs per row\n")
     print("| stage | seconds | frames/s | note |")
     print("|---|---:|---:|---|")
     for name, secs, note in rows:
