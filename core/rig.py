@@ -44,7 +44,7 @@ LID_BLINK_ANGLE = 0.90  # AU45 at 5: the upper lid margin sweeps down past the l
 LID_RAISE_ANGLE = -0.22  # AU05 at 5
 LID_TIGHTEN_UPPER = 0.12  # AU07 at 5
 LID_TIGHTEN_LOWER = -0.20
-CHEEK_LOWER_LID = -0.10  # AU06 at 5 pushes the lower lid up
+CHEEK_LOWER_LID = -0.15  # AU06 at 5 pushes the lower lid up
 
 
 @dataclasses.dataclass
@@ -145,16 +145,16 @@ def build_rig(cloud: GaussianCloud, anatomy: dict) -> RigData:
 
     # Cheeks and nose.
     cheek = g(0.038, -0.016, 0.016, 0.014) * soft
-    D[AU_INDEX["AU06"]] = vec(cheek, dy=0.004, dz=0.0015)
+    D[AU_INDEX["AU06"]] = vec(cheek, dy=0.0045, dz=0.002)
     sneer = (g(0.013, -0.026, 0.008, 0.010) + 0.6 * g(0.0, -0.042, 0.008, 0.005)) * soft
-    D[AU_INDEX["AU09"]] = vec(sneer, dy=0.003, dz=0.0006)
+    D[AU_INDEX["AU09"]] = vec(sneer, dy=0.0045, dz=0.0008)
 
     # Mouth.
     corner = np.exp(-0.5 * (((ax - w_mouth) / 0.012) ** 2 + ((y - ym) / 0.011) ** 2)) * soft
     xr = np.clip(ax / w_mouth, 0.0, 1.0)
     centre_profile = np.sqrt(np.clip(1.0 - xr * xr, 0.0, None))
     near_mouth = np.exp(-0.5 * ((x / 0.022) ** 2 + ((y - ym) / 0.012) ** 2)) * soft
-    D[AU_INDEX["AU12"]] = np.stack([sx * 0.004 * corner, 0.0055 * corner, -0.004 * corner], 1)
+    D[AU_INDEX["AU12"]] = np.stack([sx * 0.0055 * corner, 0.0055 * corner, -0.0025 * corner], 1)
     D[AU_INDEX["AU14"]] = np.stack([-sx * 0.003 * corner, 0.0005 * corner, -0.003 * corner], 1)
     D[AU_INDEX["AU15"]] = vec(corner, dy=-0.005, dz=-0.0005)
     D[AU_INDEX["AU20"]] = np.stack([sx * 0.006 * corner, -0.001 * corner, -0.0015 * corner], 1)
