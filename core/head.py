@@ -660,12 +660,12 @@ def build_default_head(seed: int = 0) -> Head:
     part = np.concatenate([part, part])
     mirror_index = np.concatenate([np.arange(half) + half, np.arange(half)])
 
-    bit = np.cross(normals, tangents)
-    rot = np.stack([tangents, bit, normals], axis=2)  # columns: tangent, bitangent, normal
-    # Mirrored frames are left-handed after the flip; fix by negating the bitangent column.
-    det = np.linalg.det(rot)
-    rot[det < 0, :, 1] *= -1.0
-    quats = rotmat_to_quat(torch.from_numpy(rot)).float()
+    # Frames (tangent, bitangent, normal) of the +x half; the mirror's orientation is M R M, which
+    # for quaternions is (w, x, -y, -z).
+    t_half, n_half = tangents[:half], normals[:half]
+    rot = np.stack([t_half, np.cross(n_half, t_half), n_half], axis=2)
+    q_half = rotmat_to_quat(torch.from_numpy(rot)).float()
+    quats = torch.cat([q_half, q_half * torch.tensor([1.0, 1.0, -1.0, -1.0])])
 
     zones = _zone_scores(means, part)
     cloud = GaussianCloud(
