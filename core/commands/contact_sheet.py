@@ -115,7 +115,7 @@ def front_camera(head, size: int, yaw: float = 0.0, pitch: float = 0.0, zoom: fl
     """Orbit camera framing the face (brow to chin with margin)."""
     from core.camera import OrbitCamera
 
-    cam = OrbitCamera(target=np.array([0.0, -0.012, 0.02]), yaw=yaw, pitch=pitch, fov_y=24.0,
+    cam = OrbitCamera(target=np.array([0.0, -0.004, 0.02]), yaw=yaw, pitch=pitch, fov_y=24.0,
                       distance=0.62 / zoom)
     return cam.camera(size, size)
 
@@ -131,7 +131,7 @@ def contact_sheet(head, size: int = 256, backend: str = "auto", columns: int = 6
     for i in range(len(AU_NAMES)):
         au[i + 1, i] = 5.0
     frames = deform(head, au)
-    camera = front_camera(head, size, zoom=1.3)
+    camera = front_camera(head, size, zoom=1.05)
     labels = [("NEUTRAL", "")] + [(a, AU_FACS_NAMES[a]) for a in AU_NAMES]
     rows = (len(labels) + columns - 1) // columns
     label_h = 26

@@ -244,3 +244,16 @@ def test_follows_the_input_device(head):
     assert frames.means.device.type == "cuda"
     cpu = deform(head, one_hot("AU12"))
     assert torch.allclose(frames.means.cpu(), cpu.means, atol=1e-6)
+
+
+def test_stretched_skin_grows_in_its_plane_only(head):
+    frames = deform(head, one_hot("AU26"))
+    grow = frames.log_scales[0] - head.cloud.log_scales
+    assert torch.equal(grow[:, 2], torch.zeros(len(head.cloud)))  # never thicker along the normal
+    assert torch.equal(grow[:, 0], grow[:, 1]) and bool((grow >= 0).all())
+    part = head.cloud.attributes["part"]
+    grown = grow[:, 0] > 1e-6
+    assert int(grown.sum()) > 100
+    assert bool((part[grown] == Part.SKIN).all())
+    assert bool((head.cloud.attributes["zones"][grown, ZONE_INDEX["jaw_chin"]] > 0).all())
+    assert torch.equal(deform(head, one_hot("AU12")).log_scales[0], head.cloud.log_scales)
