@@ -257,3 +257,24 @@ def test_stretched_skin_grows_in_its_plane_only(head):
     assert bool((part[grown] == Part.SKIN).all())
     assert bool((head.cloud.attributes["zones"][grown, ZONE_INDEX["jaw_chin"]] > 0).all())
     assert torch.equal(deform(head, one_hot("AU12")).log_scales[0], head.cloud.log_scales)
+
+
+def test_contact_sheet_command_writes_a_labelled_grid(head, tmp_path):
+    import argparse
+
+    from core.commands import contact_sheet
+    from core.image import read_png
+
+    parser = argparse.ArgumentParser()
+    contact_sheet.add_arguments(parser)
+    out = tmp_path / "sheet.png"
+    args = parser.parse_args(["--out", str(out), "--size", "48", "--backend", "preview"])
+    assert contact_sheet.run(args) == 0
+    img = read_png(out)
+    assert img.shape[:2] == (3 * (48 + 26), 6 * 48)
+    tiles = [img[r * 74:r * 74 + 48, c * 48:(c + 1) * 48, :3].astype(np.int32) for r in range(3) for c in range(6)]
+    # Every AU tile differs from the neutral one, and the labels put text pixels under the tiles.
+    for k in range(1, 18):
+        assert np.abs(tiles[k] - tiles[0]).sum() > 0, AU_NAMES[k - 1]
+    label = img[48:74, :48, :3]
+    assert int((label[..., 0] > 200).sum()) > 20
