@@ -41,9 +41,9 @@ if TYPE_CHECKING:
     from core.gaussians import GaussianCloud
 
 #: Floats per instance in the vertex buffer: mean 3, covariance 6 (xx xy xz yy yz zz), rgb 3,
-#: opacity 1, padding 3 (a 64-byte stride keeps rows aligned for the gather).
+#: opacity 1, the squared Mahalanobis reach 1, padding 2 (a 64-byte stride keeps rows aligned).
 STRIDE = 16
-_MEAN, _COV, _RGB, _OPA = slice(0, 3), slice(3, 9), slice(9, 12), 12
+_MEAN, _COV, _RGB, _OPA, _REACH = slice(0, 3), slice(3, 9), slice(9, 12), 12, 13
 
 _VERTEX_SHADER = f"""
 #version 330 core
@@ -53,6 +53,7 @@ in vec3 in_cov_a;           // xx xy xz
 in vec3 in_cov_b;           // yy yz zz
 in vec3 in_rgb;
 in float in_opacity;
+in float in_reach2;         // d^2 out to which alpha can pass both cuts (> 0)
 
 uniform mat3 u_rot;         // world-to-camera rotation
 uniform vec3 u_trans;
@@ -91,9 +92,7 @@ void main() {{
     float b = cov2[1][0];
     float c = cov2[1][1] + {BLUR_EPS2D};
     float det = a * c - b * b;
-    // Only an opacity above 1/255 can pass the alpha cut, and only out to d^2 = 2 ln(255 * opacity).
-    float d2_max = min({SIGMA_CUTOFF * SIGMA_CUTOFF}, 2.0 * log(in_opacity / {ALPHA_MIN}));
-    if (det <= 1e-12 || d2_max <= 0.0) {{
+    if (det <= 1e-12) {{
         gl_Position = vec4(0.0, 0.0, CULLED_Z, 1.0);
         return;
     }}
@@ -102,12 +101,12 @@ void main() {{
     float disc = sqrt(max(mid * mid - det, 0.0));
     float lam1 = mid + disc;
     float lam2 = max(mid - disc, 0.0);
-    float theta = 0.5 * atan(2.0 * b, a - c);
-    vec2 axis1 = vec2(cos(theta), sin(theta));
+    // Major eigenvector; (b, lam1 - a) degenerates for a diagonal covariance, then pick the axis.
+    vec2 axis1 = abs(b) > 1e-6 * mid ? normalize(vec2(b, lam1 - a)) : (a >= c ? vec2(1.0, 0.0) : vec2(0.0, 1.0));
     vec2 axis2 = vec2(-axis1.y, axis1.x);
-    // +1 px of margin on each axis so pixel centres on the 3-sigma boundary are never clipped.
-    vec2 offset = in_corner.x * (sqrt(d2_max * lam1) + 1.0) * axis1
-                + in_corner.y * (sqrt(d2_max * lam2) + 1.0) * axis2;
+    // +1 px of margin on each axis so pixel centres on the cut boundary are never clipped.
+    vec2 offset = in_corner.x * (sqrt(in_reach2 * lam1) + 1.0) * axis1
+                + in_corner.y * (sqrt(in_reach2 * lam2) + 1.0) * axis2;
     vec2 centre = vec2(fx * p.x / z + u_intr.z, fy * p.y / z + u_intr.w);
     vec2 pix = centre + offset;
     vec2 ndc = 2.0 * pix / u_size - 1.0;
@@ -159,7 +158,7 @@ class GLSplats:
         self.packed = np.zeros((self.num, STRIDE), dtype=np.float32)
         with torch.no_grad():
             self.sh = cloud.sh.detach().to("cpu", torch.float32).contiguous()
-            self.packed[:, _OPA] = cloud.opacity.detach().to("cpu", torch.float32).numpy()
+            self._set_opacity(cloud.opacity.detach().to("cpu", torch.float32).numpy())
             if self.sh.shape[1] == 1:  # view-independent: colour once
                 self.packed[:, _RGB] = (SH_C0 * self.sh[:, 0] + 0.5).clamp_min(0.0).numpy()
         self._quats = cloud.quats.detach().to("cpu", torch.float32)
@@ -194,13 +193,21 @@ class GLSplats:
         if means is not None:
             self.packed[:, _MEAN] = as_t(means, 3, "means").numpy()
         if opacities is not None:
-            self.packed[:, _OPA] = torch.sigmoid(as_t(opacities, 0, "opacities")).numpy()
+            self._set_opacity(torch.sigmoid(as_t(opacities, 0, "opacities")).numpy())
         if quats is not None:
             self._quats = as_t(quats, 4, "quats")
         if log_scales is not None:
             self._log_scales = as_t(log_scales, 3, "log_scales")
         if quats is not None or log_scales is not None:
             self._update_covariances()
+
+    def _set_opacity(self, opacity: np.ndarray) -> None:
+        self.packed[:, _OPA] = opacity
+        # alpha = opacity * exp(-d^2/2) stays >= 1/255 only out to d^2 = 2 ln(255 opacity): a
+        # tighter quad than 3 sigma for faint splats; <= 0 means the splat can never show.
+        with np.errstate(divide="ignore"):
+            reach = 2.0 * np.log(np.maximum(opacity, 1e-30) / ALPHA_MIN)
+        self.packed[:, _REACH] = np.minimum(reach, SIGMA_CUTOFF * SIGMA_CUTOFF)
 
     def _update_covariances(self) -> None:
         import torch
@@ -237,7 +244,7 @@ class GLSplats:
         self.colors(camera)
         rot = camera.rotation.astype(np.float32)
         z = self.packed[:, _MEAN] @ rot[2] + np.float32(camera.viewmat[2, 3])
-        idx = np.flatnonzero((z > camera.near) & (z < camera.far))
+        idx = np.flatnonzero((z > camera.near) & (z < camera.far) & (self.packed[:, _REACH] > 0))
         order = idx[np.argsort(z[idx], kind="stable")[::-1]]
         m = order.shape[0]
         if out is None:
@@ -295,8 +302,8 @@ class GLRenderer(Renderer):
                 self.program,
                 [
                     (self._corner_buf, "2f", "in_corner"),
-                    (self._instance_buf, "3f 3f 3f 3f 1f 12x/i",
-                     "in_mean", "in_cov_a", "in_cov_b", "in_rgb", "in_opacity"),
+                    (self._instance_buf, "3f 3f 3f 3f 1f 1f 8x/i",
+                     "in_mean", "in_cov_a", "in_cov_b", "in_rgb", "in_opacity", "in_reach2"),
                 ],
             )
         else:
