@@ -45,9 +45,15 @@ if TYPE_CHECKING:
 STRIDE = 16
 _MEAN, _COV, _RGB, _OPA, _REACH = slice(0, 3), slice(3, 9), slice(9, 12), 12, 13
 
-_VERTEX_SHADER = f"""
+#: Floats per projected Gaussian written by the projection pass (transform feedback): centre 2,
+#: scaled eigen-axes 2 + 2, conic 3, rgb 3, opacity 1 (0 = culled), depth 1.
+PROJECTED_STRIDE = 14
+
+# Pass 1, one invocation per Gaussian (points, rasteriser off, results captured by transform
+# feedback): the EWA projection of core.render.common.project_ewa. Running it per instance instead
+# of per quad corner does the maths once rather than four times.
+_PROJECT_SHADER = f"""
 #version 330 core
-in vec2 in_corner;          // quad corner in (-1, -1) .. (1, 1), along the ellipse's eigen-axes
 in vec3 in_mean;
 in vec3 in_cov_a;           // xx xy xz
 in vec3 in_cov_b;           // yy yz zz
@@ -58,26 +64,26 @@ in float in_reach2;         // d^2 out to which alpha can pass both cuts (> 0)
 uniform mat3 u_rot;         // world-to-camera rotation
 uniform vec3 u_trans;
 uniform vec4 u_intr;        // fx fy cx cy
-uniform vec2 u_size;        // width height in pixels
 uniform vec2 u_lim;         // FOV clamp limits on x/z, y/z
 uniform vec2 u_near_far;
-uniform float u_y_sign;     // +1: image row 0 at window y 0 (read back), -1: row 0 on top (display)
 
-flat out vec3 v_conic;
-flat out vec3 v_rgb;
-flat out float v_opacity;
-flat out float v_depth;
-out vec2 v_offset;          // pixel offset from the projected mean
-
-const float CULLED_Z = 2.0;  // outside the clip volume, so the primitive is dropped
+out vec2 p_centre;          // projected mean, pixels
+out vec2 p_axis1;           // major eigen-axis scaled to the quad's half extent, pixels
+out vec2 p_axis2;
+out vec3 p_conic;           // (a, b, c) of the inverse 2-D covariance
+out vec3 p_rgb;
+out vec2 p_opacity_depth;   // opacity (0 when culled), camera z
 
 void main() {{
+    p_rgb = in_rgb;
+    p_centre = vec2(0.0);
+    p_axis1 = vec2(0.0);
+    p_axis2 = vec2(0.0);
+    p_conic = vec3(0.0);
     vec3 p = u_rot * in_mean + u_trans;
     float z = p.z;
-    if (z <= u_near_far.x || z >= u_near_far.y) {{
-        gl_Position = vec4(0.0, 0.0, CULLED_Z, 1.0);
-        return;
-    }}
+    p_opacity_depth = vec2(0.0, z);
+    if (z <= u_near_far.x || z >= u_near_far.y) return;
     float fx = u_intr.x, fy = u_intr.y;
     float tx = clamp(p.x / z, -u_lim.x, u_lim.x) * z;
     float ty = clamp(p.y / z, -u_lim.y, u_lim.y) * z;
@@ -92,30 +98,57 @@ void main() {{
     float b = cov2[1][0];
     float c = cov2[1][1] + {BLUR_EPS2D};
     float det = a * c - b * b;
-    if (det <= 1e-12) {{
-        gl_Position = vec4(0.0, 0.0, CULLED_Z, 1.0);
-        return;
-    }}
-    v_conic = vec3(c, -b, a) / det;
+    if (det <= 1e-12) return;
+    p_conic = vec3(c, -b, a) / det;
     float mid = 0.5 * (a + c);
     float disc = sqrt(max(mid * mid - det, 0.0));
     float lam1 = mid + disc;
     float lam2 = max(mid - disc, 0.0);
     // Major eigenvector; (b, lam1 - a) degenerates for a diagonal covariance, then pick the axis.
     vec2 axis1 = abs(b) > 1e-6 * mid ? normalize(vec2(b, lam1 - a)) : (a >= c ? vec2(1.0, 0.0) : vec2(0.0, 1.0));
-    vec2 axis2 = vec2(-axis1.y, axis1.x);
     // +1 px of margin on each axis so pixel centres on the cut boundary are never clipped.
-    vec2 offset = in_corner.x * (sqrt(in_reach2 * lam1) + 1.0) * axis1
-                + in_corner.y * (sqrt(in_reach2 * lam2) + 1.0) * axis2;
-    vec2 centre = vec2(fx * p.x / z + u_intr.z, fy * p.y / z + u_intr.w);
-    vec2 pix = centre + offset;
-    vec2 ndc = 2.0 * pix / u_size - 1.0;
+    p_axis1 = (sqrt(in_reach2 * lam1) + 1.0) * axis1;
+    p_axis2 = (sqrt(in_reach2 * lam2) + 1.0) * vec2(-axis1.y, axis1.x);
+    p_centre = vec2(fx * p.x / z + u_intr.z, fy * p.y / z + u_intr.w);
+    p_opacity_depth.x = in_opacity;
+}}
+"""
+_PROJECT_VARYINGS = ["p_centre", "p_axis1", "p_axis2", "p_conic", "p_rgb", "p_opacity_depth"]
+
+# Pass 2: one instanced quad per projected Gaussian, spanning the ellipse's eigen-axes.
+_VERTEX_SHADER = """
+#version 330 core
+in vec2 in_corner;          // quad corner in (-1, -1) .. (1, 1)
+in vec2 in_centre;
+in vec2 in_axis1;
+in vec2 in_axis2;
+in vec3 in_conic;
+in vec3 in_rgb;
+in vec2 in_opacity_depth;
+
+uniform vec2 u_size;        // width height in pixels
+uniform float u_y_sign;     // +1: image row 0 at window y 0 (read back), -1: row 0 on top (display)
+
+flat out vec3 v_conic;
+flat out vec3 v_rgb;
+flat out float v_opacity;
+flat out float v_depth;
+out vec2 v_offset;          // pixel offset from the projected mean
+
+void main() {
+    if (in_opacity_depth.x <= 0.0) {
+        gl_Position = vec4(0.0, 0.0, 2.0, 1.0);  // outside the clip volume: dropped
+        return;
+    }
+    vec2 offset = in_corner.x * in_axis1 + in_corner.y * in_axis2;
+    vec2 ndc = 2.0 * (in_centre + offset) / u_size - 1.0;
     gl_Position = vec4(ndc.x, u_y_sign * ndc.y, 0.0, 1.0);
     v_offset = offset;
+    v_conic = in_conic;
     v_rgb = in_rgb;
-    v_opacity = in_opacity;
-    v_depth = z;
-}}
+    v_opacity = in_opacity_depth.x;
+    v_depth = in_opacity_depth.y;
+}
 """
 
 _FRAGMENT_SHADER = f"""
@@ -279,11 +312,14 @@ class GLRenderer(Renderer):
             raise RenderError(f"GLRenderer: OpenGL 3.3 needed, the context offers {ctx.version_code}")
         self.ctx = ctx
         self._dtype = "f2" if float_bits == 16 else "f4"
+        self.project_program = ctx.program(vertex_shader=_PROJECT_SHADER, varyings=_PROJECT_VARYINGS)
         self.program = ctx.program(vertex_shader=_VERTEX_SHADER, fragment_shader=_FRAGMENT_SHADER)
         corners = np.array([-1, -1, 1, -1, -1, 1, 1, 1], dtype=np.float32)
         self._corner_buf = ctx.buffer(corners.tobytes())
         self._capacity = 0
         self._instance_buf = None
+        self._projected_buf = None
+        self._project_vao = None
         self._vao = None
         self._staging = np.zeros((0, STRIDE), dtype=np.float32)
         self._fbo = None
@@ -296,18 +332,27 @@ class GLRenderer(Renderer):
             return
         cap = max(n, int(self._capacity * 1.5), 1024)
         nbytes = cap * STRIDE * 4
+        projected_bytes = cap * PROJECTED_STRIDE * 4
         if self._instance_buf is None:
             self._instance_buf = self.ctx.buffer(reserve=nbytes, dynamic=True)
+            self._projected_buf = self.ctx.buffer(reserve=projected_bytes, dynamic=True)
+            self._project_vao = self.ctx.vertex_array(
+                self.project_program,
+                [(self._instance_buf, "3f 3f 3f 3f 1f 1f 8x",
+                  "in_mean", "in_cov_a", "in_cov_b", "in_rgb", "in_opacity", "in_reach2")],
+            )
             self._vao = self.ctx.vertex_array(
                 self.program,
                 [
                     (self._corner_buf, "2f", "in_corner"),
-                    (self._instance_buf, "3f 3f 3f 3f 1f 1f 8x/i",
-                     "in_mean", "in_cov_a", "in_cov_b", "in_rgb", "in_opacity", "in_reach2"),
+                    (self._projected_buf, "2f 2f 2f 3f 3f 2f/i",
+                     "in_centre", "in_axis1", "in_axis2", "in_conic", "in_rgb", "in_opacity_depth"),
                 ],
             )
         else:
+            # Same buffer objects (the vertex arrays stay valid), new storage.
             self._instance_buf.orphan(nbytes)
+            self._projected_buf.orphan(projected_bytes)
         self._staging = np.zeros((cap, STRIDE), dtype=np.float32)
         self._capacity = cap
 
@@ -332,7 +377,8 @@ class GLRenderer(Renderer):
         if self.ctx is None:
             return
         self._release_fbo()
-        for obj in (self._vao, self._instance_buf, self._corner_buf, self.program):
+        for obj in (self._vao, self._project_vao, self._instance_buf, self._projected_buf, self._corner_buf,
+                    self.program, self.project_program):
             if obj is not None:
                 obj.release()
         if self._own_ctx:
@@ -382,13 +428,15 @@ class GLRenderer(Renderer):
         if n == 0:
             return 0
         self._instance_buf.write(rows)
+        proj = self.project_program
+        proj["u_rot"].write(np.ascontiguousarray(camera.rotation.T, dtype=np.float32))  # column-major
+        proj["u_trans"].value = tuple(float(v) for v in camera.viewmat[:3, 3])
+        proj["u_intr"].value = (camera.fx, camera.fy, camera.cx, camera.cy)
+        proj["u_lim"].value = (FOV_CLAMP * 0.5 * width / camera.fx, FOV_CLAMP * 0.5 * height / camera.fy)
+        proj["u_near_far"].value = (camera.near, camera.far)
+        self._project_vao.transform(self._projected_buf, mode=ctx.POINTS, vertices=n)
         prog = self.program
-        prog["u_rot"].write(np.ascontiguousarray(camera.rotation.T, dtype=np.float32))  # column-major
-        prog["u_trans"].value = tuple(float(v) for v in camera.viewmat[:3, 3])
-        prog["u_intr"].value = (camera.fx, camera.fy, camera.cx, camera.cy)
         prog["u_size"].value = (float(width), float(height))
-        prog["u_lim"].value = (FOV_CLAMP * 0.5 * width / camera.fx, FOV_CLAMP * 0.5 * height / camera.fy)
-        prog["u_near_far"].value = (camera.near, camera.far)
         prog["u_y_sign"].value = -1.0 if flip_y else 1.0
         ctx.enable_only(ctx.BLEND)
         ctx.blend_equation = ctx.FUNC_ADD
