@@ -106,9 +106,10 @@ void main() {{
     float lam2 = max(mid - disc, 0.0);
     // Major eigenvector; (b, lam1 - a) degenerates for a diagonal covariance, then pick the axis.
     vec2 axis1 = abs(b) > 1e-6 * mid ? normalize(vec2(b, lam1 - a)) : (a >= c ? vec2(1.0, 0.0) : vec2(0.0, 1.0));
-    // +1 px of margin on each axis so pixel centres on the cut boundary are never clipped.
-    p_axis1 = (sqrt(in_reach2 * lam1) + 1.0) * axis1;
-    p_axis2 = (sqrt(in_reach2 * lam2) + 1.0) * vec2(-axis1.y, axis1.x);
+    // The quad circumscribes the ellipse d^2 = reach^2, so every pixel centre that can pass the
+    // cuts is inside it.
+    p_axis1 = sqrt(in_reach2 * lam1) * axis1;
+    p_axis2 = sqrt(in_reach2 * lam2) * vec2(-axis1.y, axis1.x);
     p_centre = vec2(fx * p.x / z + u_intr.z, fy * p.y / z + u_intr.w);
     p_opacity_depth.x = in_opacity;
 }}
