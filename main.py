@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""EmoZone Studio entry point.
+
+With no arguments it opens the studio on the default head. Sub-commands run headless; each lives
+in core/commands/<name>.py (NAME, HELP, add_arguments(parser), run(args) -> int) and is discovered
+here, so adding a command needs no edit to this file. Heavy imports happen inside run().
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def _commands():
+    import core.commands as pkg
+
+    mods = {}
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
+        if info.name.startswith("_"):
+            continue
+        mod = importlib.import_module(f"core.commands.{info.name}")
+        if hasattr(mod, "NAME") and hasattr(mod, "run"):
+            mods[mod.NAME] = mod
+    return mods
+
+
+def build_parser(commands) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="main.py", description="EmoZone Studio: AU-controlled 3DGS talking heads.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, mod in commands.items():
+        p = sub.add_parser(name, help=getattr(mod, "HELP", ""), description=getattr(mod, "HELP", ""))
+        mod.add_arguments(p)
+    return parser
+
+
+def open_studio(argv: list[str]) -> int:
+    try:
+        from studio.app import main as studio_main
+    except ImportError as exc:
+        if "studio.app" not in str(exc) and "studio" not in getattr(exc, "name", ""):
+            raise
+        # Until the studio window exists: render the default scene headless and say where it went.
+        from core.commands import render as render_cmd
+
+        out = ROOT / "out" / "default_head.png"
+        print(f"The studio window is not built yet; rendering the default scene instead.")
+        return render_cmd.run(build_parser(_commands()).parse_args(["render", "--head", "default", "-o", str(out)]))
+    return studio_main(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    commands = _commands()
+    if not argv or (argv[0] not in commands and argv[0] not in ("-h", "--help")):
+        return open_studio(argv)
+    args = build_parser(commands).parse_args(argv)
+    return int(commands[args.command].run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

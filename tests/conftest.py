@@ -1,0 +1,24 @@
+"""Suite-wide set-up: GPU tests skip cleanly without CUDA."""
+from __future__ import annotations
+
+import pytest
+
+
+def _cuda_reason() -> str | None:
+    try:
+        import torch
+    except Exception as exc:  # pragma: no cover - torch is a hard dependency
+        return f"torch unavailable: {exc}"
+    if not torch.cuda.is_available():
+        return "needs a CUDA GPU (run on the GPU machine)"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    gpu_items = [item for item in items if "gpu" in item.keywords]
+    if not gpu_items:
+        return
+    reason = _cuda_reason()
+    if reason:
+        for item in gpu_items:
+            item.add_marker(pytest.mark.skip(reason=reason))
