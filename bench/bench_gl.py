@@ -2,8 +2,9 @@
 
 Each frame orbits the camera a little, so the depth sort, the SH colours (when degree > 0) and the
 instance upload are redone every frame, as in the viewport. Two timings:
-    draw    sort + upload + rasterise (ctx.finish()), what the viewport pays per redraw
-    render  draw + read-back of colour/alpha/depth into torch tensors (the Renderer API)
+    draw    sort + upload + rasterise into an RGBA8 framebuffer (ctx.finish()): the viewport's cost
+    render  the Renderer API: float colour + depth targets and the read-back into torch tensors
+Each as the median wall time and the median process CPU time (all threads) per frame.
 
     python -m bench gl [--sizes 20000,50000,100000] [--frames 7] [--sh 0] [--float-bits 16]
 """
@@ -45,15 +46,18 @@ def head_like_cloud(n: int, sh_degree: int = 0, seed: int = 0):
     return GaussianCloud(means, quats, torch.log(scales), opacities, sh)
 
 
-def time_frames(fn, frames: int, warmup: int = 2) -> float:
+def time_frames(fn, frames: int, warmup: int = 2) -> tuple[float, float]:
+    """Median wall ms and median process CPU ms (all threads, llvmpipe's included) per frame.
+    CPU time is the steadier figure on a machine shared with other work."""
     for i in range(warmup):
         fn(i)
-    times = []
+    wall, cpu = [], []
     for i in range(frames):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn(warmup + i)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1000.0
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    return statistics.median(wall) * 1000.0, statistics.median(cpu) * 1000.0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,8 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     info = renderer.ctx.info
     print(f"GL: {info.get('GL_RENDERER')} ({info.get('GL_VERSION')}), SH degree {args.sh}, "
           f"RGBA{args.float_bits}F, median of {args.frames} frames after warm-up\n")
-    print("| Gaussians | resolution | draw ms | render ms (with read-back) |")
-    print("|---:|---:|---:|---:|")
+    print("| Gaussians | resolution | draw ms | draw CPU ms | render ms | render CPU ms |")
+    print("|---:|---:|---:|---:|---:|---:|")
     for n in sizes:
         splats = renderer.prepare(head_like_cloud(n, args.sh))
         for w, h in resolutions:
@@ -94,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
             t_draw = time_frames(draw, args.frames)
             t_render = time_frames(render, args.frames)
             fbo.release()
-            print(f"| {n:,} | {w}x{h} | {t_draw:.1f} | {t_render:.1f} |", flush=True)
+            print(f"| {n:,} | {w}x{h} | {t_draw[0]:.1f} | {t_draw[1]:.1f} | {t_render[0]:.1f} | {t_render[1]:.1f} |",
+                  flush=True)
     renderer.close()
     return 0

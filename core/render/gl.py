@@ -175,6 +175,10 @@ void main() {{
 """
 
 
+class GLSplatsError(ValueError):
+    """GLSplats.update was given data of the wrong shape or with non-finite values."""
+
+
 class GLSplats:
     """A cloud packed for the GL renderer: per-Gaussian rows [N, STRIDE] float32 plus the SH
     coefficients for the per-frame colour. Update moving parts with update() instead of
@@ -214,24 +218,40 @@ class GLSplats:
 
     def update(self, means=None, quats=None, log_scales=None, opacities=None) -> None:
         """Replace per-Gaussian geometry: means [N, 3], quats [N, 4] (w, x, y, z), log_scales [N, 3],
-        opacities [N] (logits, as in GaussianCloud). Torch tensors or numpy arrays."""
+        opacities [N] (logits, as in GaussianCloud). Torch tensors or numpy arrays. Raises
+        GLSplatsError on a wrong shape or non-finite values (nothing is changed then)."""
         import torch
 
         def as_t(x, cols, name):
             t = torch.as_tensor(x).detach().to("cpu", torch.float32)
             shape = (self.num, cols) if cols else (self.num,)
             if tuple(t.shape) != shape:
-                raise ValueError(f"GLSplats.update: {name} expected shape {list(shape)}, got {list(t.shape)}")
+                raise GLSplatsError(f"GLSplats.update: {name} expected shape {list(shape)}, got {list(t.shape)}")
+            bad = ~torch.isfinite(t.reshape(self.num, max(cols, 1))).all(dim=1)
+            if bool(bad.any()):
+                raise GLSplatsError(
+                    f"GLSplats.update: {name} has {int(bad.sum())} of {self.num} rows that are not finite "
+                    f"(first bad row {int(torch.nonzero(bad)[0])})"
+                )
             return t
 
-        if means is not None:
-            self.packed[:, _MEAN] = as_t(means, 3, "means").numpy()
-        if opacities is not None:
-            self._set_opacity(torch.sigmoid(as_t(opacities, 0, "opacities")).numpy())
+        # Check everything before changing anything.
+        means = None if means is None else as_t(means, 3, "means")
+        quats = None if quats is None else as_t(quats, 4, "quats")
+        log_scales = None if log_scales is None else as_t(log_scales, 3, "log_scales")
+        opacities = None if opacities is None else as_t(opacities, 0, "opacities")
         if quats is not None:
-            self._quats = as_t(quats, 4, "quats")
+            zero = quats.norm(dim=1) < 1e-12
+            if bool(zero.any()):
+                raise GLSplatsError(f"GLSplats.update: quats has {int(zero.sum())} zero quaternions")
+        if means is not None:
+            self.packed[:, _MEAN] = means.numpy()
+        if opacities is not None:
+            self._set_opacity(torch.sigmoid(opacities).numpy())
+        if quats is not None:
+            self._quats = quats
         if log_scales is not None:
-            self._log_scales = as_t(log_scales, 3, "log_scales")
+            self._log_scales = log_scales
         if quats is not None or log_scales is not None:
             self._update_covariances()
 
