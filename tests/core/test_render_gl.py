@@ -260,3 +260,18 @@ def test_draw_into_a_display_framebuffer_puts_row_zero_on_top(renderer):
     finally:
         fbo.release()
         tex.release()
+
+
+def test_external_context_is_used_and_left_open():
+    ctx = moderngl.create_standalone_context(backend="egl")
+    try:
+        r = GLRenderer(ctx)
+        assert r.ctx is ctx
+        res = r.render(single((0.0, 0.0, 0.0), (1.0, 0.0, 0.0), (0.1, 0.1, 0.1)), front_camera(32, 24))
+        assert float(res.alpha.max()) > 0.5
+        r.close()
+        ctx.buffer(reserve=16).release()  # the context still works after the renderer is closed
+    finally:
+        ctx.release()
+    with pytest.raises(ValueError, match="float_bits"):
+        GLRenderer(float_bits=8)
