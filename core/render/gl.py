@@ -475,7 +475,10 @@ class GLRenderer(Renderer):
         background: Sequence[float] = (0.0, 0.0, 0.0),
     ) -> RenderResult:
         """Render offscreen and read back colour [H, W, 3], alpha [H, W, 1], depth [H, W, 1]
-        (torch float32, CPU). cloud: a GaussianCloud or a GLSplats from prepare()."""
+        (torch float32, CPU). cloud: a GaussianCloud or a GLSplats from prepare().
+
+        The offscreen framebuffer stays bound afterwards; on a widget's shared context Qt binds
+        the widget's own framebuffer again before paintGL, and draw() binds the one it is given."""
         import torch
 
         from core.render.common import background_tensor
