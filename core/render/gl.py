@@ -40,10 +40,13 @@ if TYPE_CHECKING:
     from core.camera import Camera
     from core.gaussians import GaussianCloud
 
-#: Floats per instance in the vertex buffer: mean 3, covariance 6 (xx xy xz yy yz zz), rgb 3,
-#: opacity 1, the squared Mahalanobis reach 1, padding 2 (a 64-byte stride keeps rows aligned).
+#: Floats per Gaussian in the vertex buffer: mean 3, quaternion (w, x, y, z) 4, scales (standard
+#: deviations) 3, rgb 3, opacity 1, the squared Mahalanobis reach 1, padding 1 (64-byte rows).
 STRIDE = 16
-_MEAN, _COV, _RGB, _OPA, _REACH = slice(0, 3), slice(3, 9), slice(9, 12), 12, 13
+_MEAN, _QUAT, _SCALE, _RGB, _OPA, _REACH = slice(0, 3), slice(3, 7), slice(7, 10), slice(10, 13), 13, 14
+#: Rows per SH evaluation chunk: keeps each torch op below its parallel grain size, so it runs on
+#: the calling thread (torch's thread pool fighting llvmpipe's for two cores costs 10x).
+_SH_CHUNK = 8192
 
 #: Floats per projected Gaussian written by the projection pass (transform feedback): centre 2,
 #: scaled eigen-axes 2 + 2, conic 3, rgb 3, opacity 1 (0 = culled), depth 1.
@@ -55,8 +58,8 @@ PROJECTED_STRIDE = 14
 _PROJECT_SHADER = f"""
 #version 330 core
 in vec3 in_mean;
-in vec3 in_cov_a;           // xx xy xz
-in vec3 in_cov_b;           // yy yz zz
+in vec4 in_quat;            // (w, x, y, z), not necessarily normalised
+in vec3 in_scale;           // standard deviations along the rotated axes
 in vec3 in_rgb;
 in float in_opacity;
 in float in_reach2;         // d^2 out to which alpha can pass both cuts (> 0)
@@ -89,9 +92,14 @@ void main() {{
     float ty = clamp(p.y / z, -u_lim.y, u_lim.y) * z;
     // GLSL matrices are column-major: J is 2x3 (rows: image x, y), stored as mat3x2.
     mat3x2 jac = mat3x2(fx / z, 0.0, 0.0, fy / z, -fx * tx / (z * z), -fy * ty / (z * z));
-    mat3 sigma = mat3(in_cov_a.x, in_cov_a.y, in_cov_a.z,
-                      in_cov_a.y, in_cov_b.x, in_cov_b.y,
-                      in_cov_a.z, in_cov_b.y, in_cov_b.z);
+    // Sigma = R S S^T R^T (core.gaussians.covariances); R from the quaternion, built by columns.
+    vec4 q = normalize(in_quat);
+    float w = q.x, x = q.y, y = q.z, zq = q.w;
+    mat3 rot = mat3(1.0 - 2.0 * (y * y + zq * zq), 2.0 * (x * y + w * zq), 2.0 * (x * zq - w * y),
+                    2.0 * (x * y - w * zq), 1.0 - 2.0 * (x * x + zq * zq), 2.0 * (y * zq + w * x),
+                    2.0 * (x * zq + w * y), 2.0 * (y * zq - w * x), 1.0 - 2.0 * (x * x + y * y));
+    mat3 m = rot * mat3(in_scale.x, 0.0, 0.0, 0.0, in_scale.y, 0.0, 0.0, 0.0, in_scale.z);
+    mat3 sigma = m * transpose(m);
     mat3x2 t = jac * u_rot;
     mat2 cov2 = t * sigma * transpose(t);
     float a = cov2[0][0] + {BLUR_EPS2D};
@@ -180,11 +188,11 @@ class GLSplatsError(ValueError):
 
 
 class GLSplats:
-    """A cloud packed for the GL renderer: per-Gaussian rows [N, STRIDE] float32 plus the SH
-    coefficients for the per-frame colour. Update moving parts with update() instead of
-    re-preparing; N is fixed for the life of the object.
+    """A cloud packed for the GL renderer. N is fixed for the life of the object; per frame, change
+    what moved with update() (a copy into the packed rows, no maths) instead of re-preparing.
 
-    Attributes: packed [N, 16] float32 (mean, covariance, rgb, opacity), sh [N, K, 3] torch float32.
+    Attributes: packed [N, 16] float32 rows (mean 3, quaternion 4, scales 3, rgb 3, opacity,
+    squared reach, pad), sh [N, K, 3] torch float32 (for the per-view colour when K > 1).
     """
 
     def __init__(self, cloud: "GaussianCloud"):
@@ -196,13 +204,9 @@ class GLSplats:
         self.packed = np.zeros((self.num, STRIDE), dtype=np.float32)
         with torch.no_grad():
             self.sh = cloud.sh.detach().to("cpu", torch.float32).contiguous()
-            self._set_opacity(cloud.opacity.detach().to("cpu", torch.float32).numpy())
             if self.sh.shape[1] == 1:  # view-independent: colour once
                 self.packed[:, _RGB] = (SH_C0 * self.sh[:, 0] + 0.5).clamp_min(0.0).numpy()
-        self._quats = cloud.quats.detach().to("cpu", torch.float32)
-        self._log_scales = cloud.log_scales.detach().to("cpu", torch.float32)
-        self.update(means=cloud.means)
-        self._update_covariances()
+        self.update(means=cloud.means, quats=cloud.quats, log_scales=cloud.log_scales, opacities=cloud.opacities)
 
     @property
     def sh_degree(self) -> int:
@@ -219,80 +223,68 @@ class GLSplats:
     def update(self, means=None, quats=None, log_scales=None, opacities=None) -> None:
         """Replace per-Gaussian geometry: means [N, 3], quats [N, 4] (w, x, y, z), log_scales [N, 3],
         opacities [N] (logits, as in GaussianCloud). Torch tensors or numpy arrays. Raises
-        GLSplatsError on a wrong shape or non-finite values (nothing is changed then)."""
-        import torch
+        GLSplatsError on a wrong shape or bad values (nothing is changed then)."""
 
-        def as_t(x, cols, name):
-            t = torch.as_tensor(x).detach().to("cpu", torch.float32)
+        def as_np(x, cols, name):
+            if hasattr(x, "detach"):  # torch, possibly on another device or with autograd
+                x = x.detach().to("cpu").numpy()
+            a = np.asarray(x, dtype=np.float32)
             shape = (self.num, cols) if cols else (self.num,)
-            if tuple(t.shape) != shape:
-                raise GLSplatsError(f"GLSplats.update: {name} expected shape {list(shape)}, got {list(t.shape)}")
-            bad = ~torch.isfinite(t.reshape(self.num, max(cols, 1))).all(dim=1)
-            if bool(bad.any()):
+            if a.shape != shape:
+                raise GLSplatsError(f"GLSplats.update: {name} expected shape {list(shape)}, got {list(a.shape)}")
+            bad = ~np.isfinite(a.reshape(self.num, max(cols, 1))).all(axis=1)
+            if bad.any():
                 raise GLSplatsError(
                     f"GLSplats.update: {name} has {int(bad.sum())} of {self.num} rows that are not finite "
-                    f"(first bad row {int(torch.nonzero(bad)[0])})"
+                    f"(first bad row {int(np.flatnonzero(bad)[0])})"
                 )
-            return t
+            return a
 
         # Check everything before changing anything.
-        means = None if means is None else as_t(means, 3, "means")
-        quats = None if quats is None else as_t(quats, 4, "quats")
-        log_scales = None if log_scales is None else as_t(log_scales, 3, "log_scales")
-        opacities = None if opacities is None else as_t(opacities, 0, "opacities")
+        means = None if means is None else as_np(means, 3, "means")
+        quats = None if quats is None else as_np(quats, 4, "quats")
+        log_scales = None if log_scales is None else as_np(log_scales, 3, "log_scales")
+        opacities = None if opacities is None else as_np(opacities, 0, "opacities")
         if quats is not None:
-            zero = quats.norm(dim=1) < 1e-12
-            if bool(zero.any()):
+            zero = np.einsum("ij,ij->i", quats, quats) < 1e-24
+            if zero.any():
                 raise GLSplatsError(f"GLSplats.update: quats has {int(zero.sum())} zero quaternions")
         if means is not None:
-            self.packed[:, _MEAN] = means.numpy()
-        if opacities is not None:
-            self._set_opacity(torch.sigmoid(opacities).numpy())
+            self.packed[:, _MEAN] = means
         if quats is not None:
-            self._quats = quats
+            self.packed[:, _QUAT] = quats
         if log_scales is not None:
-            self._log_scales = log_scales
-        if quats is not None or log_scales is not None:
-            self._update_covariances()
-
-    def _set_opacity(self, opacity: np.ndarray) -> None:
-        self.packed[:, _OPA] = opacity
-        # alpha = opacity * exp(-d^2/2) stays >= 1/255 only out to d^2 = 2 ln(255 opacity): a
-        # tighter quad than 3 sigma for faint splats; <= 0 means the splat can never show.
-        with np.errstate(divide="ignore"):
-            reach = 2.0 * np.log(np.maximum(opacity, 1e-30) / ALPHA_MIN)
-        self.packed[:, _REACH] = np.minimum(reach, SIGMA_CUTOFF * SIGMA_CUTOFF)
-
-    def _update_covariances(self) -> None:
-        import torch
-
-        from core.gaussians import quat_to_rotmat
-
-        with torch.no_grad():
-            m = quat_to_rotmat(self._quats) * torch.exp(self._log_scales)[:, None, :]
-            # Only the six distinct entries of the symmetric R S S^T R^T.
-            r0, r1, r2 = m[:, 0], m[:, 1], m[:, 2]
-            cov = torch.stack(
-                [(r0 * r0).sum(1), (r0 * r1).sum(1), (r0 * r2).sum(1),
-                 (r1 * r1).sum(1), (r1 * r2).sum(1), (r2 * r2).sum(1)], 1)
-        self.packed[:, _COV] = cov.numpy()
+            self.packed[:, _SCALE] = np.exp(log_scales)
+        if opacities is not None:
+            with np.errstate(over="ignore"):
+                opacity = 1.0 / (1.0 + np.exp(-opacities))
+            self.packed[:, _OPA] = opacity
+            # alpha = opacity * exp(-d^2/2) stays >= 1/255 only out to d^2 = 2 ln(255 opacity): a
+            # tighter quad than 3 sigma for faint splats; <= 0 means the splat can never show.
+            with np.errstate(divide="ignore"):
+                reach = 2.0 * np.log(np.maximum(opacity, 1e-30) / ALPHA_MIN)
+            self.packed[:, _REACH] = np.minimum(reach, SIGMA_CUTOFF * SIGMA_CUTOFF)
 
     def colors(self, camera: "Camera") -> None:
-        """Write the view-dependent RGB for this camera into the packed rows (SH degree >= 1)."""
+        """Write the view-dependent RGB for this camera into the packed rows (SH degree >= 1),
+        with core.render.common.eval_sh as sh_colors does."""
         if self.sh.shape[1] == 1 or self.num == 0:
             return
         import torch
 
         from core.render.common import eval_sh
 
+        dirs = self.packed[:, _MEAN] - camera.position.astype(np.float32)
+        dirs /= np.maximum(np.linalg.norm(dirs, axis=1, keepdims=True), 1e-12)
+        dirs_t = torch.from_numpy(dirs)
         with torch.no_grad():
-            means = torch.from_numpy(self.packed[:, _MEAN].copy())
-            dirs = means - torch.as_tensor(camera.position, dtype=torch.float32)
-            dirs = dirs / dirs.norm(dim=1, keepdim=True).clamp_min(1e-12)
-            self.packed[:, _RGB] = (eval_sh(self.sh, dirs) + 0.5).clamp_min(0.0).numpy()
+            for i in range(0, self.num, _SH_CHUNK):
+                rgb = eval_sh(self.sh[i:i + _SH_CHUNK], dirs_t[i:i + _SH_CHUNK]) + 0.5
+                self.packed[i:i + _SH_CHUNK, _RGB] = rgb.clamp_min(0.0).numpy()
 
     def sorted_rows(self, camera: "Camera", out: np.ndarray | None = None) -> np.ndarray:
-        """Rows inside near/far, farthest first [M, STRIDE] (into out[:M] when given).
+        """Rows inside near/far, farthest first [M, STRIDE] (into out[:M] when given), with this
+        view's colours.
 
         Ties keep the lower index in front, as a stable front-to-back sort does."""
         self.colors(camera)
@@ -359,8 +351,8 @@ class GLRenderer(Renderer):
             self._projected_buf = self.ctx.buffer(reserve=projected_bytes, dynamic=True)
             self._project_vao = self.ctx.vertex_array(
                 self.project_program,
-                [(self._instance_buf, "3f 3f 3f 3f 1f 1f 8x",
-                  "in_mean", "in_cov_a", "in_cov_b", "in_rgb", "in_opacity", "in_reach2")],
+                [(self._instance_buf, "3f 4f 3f 3f 1f 1f 4x",
+                  "in_mean", "in_quat", "in_scale", "in_rgb", "in_opacity", "in_reach2")],
             )
             self._vao = self.ctx.vertex_array(
                 self.program,
