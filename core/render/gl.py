@@ -12,8 +12,13 @@ Runs headless through EGL (Mesa llvmpipe on CPU machines) or inside a Qt widget'
     renderer.draw(splats, camera, ctx.detect_framebuffer(), width, height, background)
 
 The maths follows core.render.base: SH colours come from core.render.common.eval_sh on the CPU,
-the EWA projection (1.3x FOV clamp, +0.3 px^2 blur, conic) runs in the vertex shader exactly as
+the EWA projection (1.3x FOV clamp, +0.3 px^2 blur, conic) runs in a vertex shader exactly as
 core.render.common.project_ewa does it, and the fragment shader applies the 3-sigma / 1/255 cut.
+
+Per frame: the CPU sorts the Gaussians back to front by camera depth (numpy) and uploads their rows
+in that order; pass 1 projects each Gaussian once (points, transform feedback); pass 2 draws one
+instanced quad per Gaussian along its ellipse's eigen-axes, blended ONE, ONE_MINUS_SRC_ALPHA into
+an RGBA16F colour target and an RG32F (depth * alpha, alpha) target.
 """
 from __future__ import annotations
 
