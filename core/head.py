@@ -75,7 +75,8 @@ MOUTH_HALF_WIDTH = 0.025
 JAW_PIVOT = (0.0, -0.015, -0.005)  # (x ignored) the jaw hinge axis runs along x through (y, z)
 EAR_CENTER = (0.074, 0.004, -0.012)
 
-LIGHT_DIR = np.array([-0.35, 0.55, 0.76]) / np.linalg.norm([-0.35, 0.55, 0.76])
+# Symmetric key light (from above the camera): the -x half is a mirror copy, colours included.
+LIGHT_DIR = np.array([0.0, 0.55, 0.8]) / np.linalg.norm([0.0, 0.55, 0.8])
 
 SKIN_RGB = np.array([0.86, 0.66, 0.55])
 HAIR_RGB = np.array([0.17, 0.11, 0.075])
@@ -159,7 +160,8 @@ def _face_bumps(x, y, z):
     h += 0.004 * _g2(ax, y, 0.030, -0.045, 0.012, 0.015)  # cheek fullness beside the mouth
     h += 0.012 * _g2(ax, y, 0.0, -0.060, 0.024, 0.019)  # muzzle
     h += -0.003 * _g2(ax, y, 0.0, -0.081, 0.014, 0.004)  # groove under the lower lip
-    h += 0.018 * _g2(ax, y, 0.0, -0.103, 0.016, 0.011)  # chin
+    h += 0.018 * _g2(ax, y, 0.0, -0.103, 0.019, 0.011)  # chin
+    h += 0.006 * _g2(ax, y, 0.054, -0.078, 0.012, 0.016)  # angles of the jaw
     h += -0.004 * _g2(ax, y, 0.062, 0.030, 0.010, 0.015)  # temples
     return h * front
 
@@ -245,7 +247,8 @@ def _grid_part(P, rgb, part, outward=None, inward_point=None, coverage=0.62, opa
 
 def _skin_and_hair(rng: np.random.Generator) -> list[_Part]:
     d = _fibonacci_sphere(SKIN_DIRECTIONS)
-    d = d[d[:, 0] > 0]
+    # A band just past the midline is kept too, so the mirrored halves overlap instead of leaving a seam.
+    d = d[d[:, 0] > -0.012]
     p, bump = _skin_surface(d)
     n = _skin_normals(d)
     x, y, z = p[:, 0], p[:, 1], p[:, 2]
@@ -293,6 +296,8 @@ def _skin_and_hair(rng: np.random.Generator) -> list[_Part]:
     rgb = np.where(is_hair[:, None], hair, skin)
     t = _normalize(np.cross(n, [0.0, 1.0, 0.0]) + 1e-9)
     scales = _flat_scales(sigma * np.where(is_hair, 1.08, 1.0), sigma * np.where(is_hair, 1.08, 1.0))
+    # Hair is a thicker layer so it stays closed where it is seen edge-on.
+    scales[:, 2] = np.where(is_hair, scales[:, 0] * 0.45, scales[:, 2])
     parts = []
     for flag, part in ((~is_hair, Part.SKIN), (is_hair, Part.HAIR)):
         parts.append(_Part(p[flag], n[flag], t[flag], scales[flag], rgb[flag], part, 0.985))
@@ -388,11 +393,21 @@ def _eye() -> tuple[list[_Part], dict[str, np.ndarray]]:
         lash = np.exp(-(v / 0.06) ** 2)[None, :, None]
         lash_rgb = np.array([0.10, 0.07, 0.06]) if upper else np.array([0.45, 0.28, 0.25])
         rgb = rgb * (1 - lash) + lash_rgb * lash
-        part = _grid_part(P, rgb, Part.LID_UPPER if upper else Part.LID_LOWER, inward_point=c, coverage=0.7,
-                          opacity=0.995)
+        part = _grid_part(P, rgb * 0.9, Part.LID_UPPER if upper else Part.LID_LOWER, inward_point=c,
+                          coverage=0.7, opacity=0.995)
+        # Drop what would poke out through the skin beside the eye opening.
+        r = np.linalg.norm(part.means, axis=1)
+        rs = np.linalg.norm(_skin_surface(_normalize(part.means))[0], axis=1)
+        dxy = part.means[:, :2] - c[:2]
+        in_hole = (dxy[:, 0] / 0.0168) ** 2 + (dxy[:, 1] / np.where(dxy[:, 1] > 0, 0.0108, 0.009)) ** 2 < 1.0
+        keep = in_hole | (r < rs + 0.0003)
+        local = np.cumsum(keep) - 1  # new index of each kept Gaussian
+        part = _subset(part, keep)
         parts.append(part)
         mid = np.arange(nu)[np.abs(dx) < EYE_OPEN_HALF_WIDTH * 0.8]
-        marks["lid_upper" if upper else "lid_lower"] = mid[:: max(1, len(mid) // 6)] * nv
+        margin_rows = mid[:: max(1, len(mid) // 6)] * nv
+        assert keep[margin_rows].all(), "a lid margin landmark was cut away"
+        marks["lid_upper" if upper else "lid_lower"] = local[margin_rows]
     marks["eye_center"] = c
     return parts, marks
 
@@ -645,12 +660,12 @@ def build_default_head(seed: int = 0) -> Head:
     part = np.concatenate([part, part])
     mirror_index = np.concatenate([np.arange(half) + half, np.arange(half)])
 
-    bit = np.cross(normals, tangents)
-    rot = np.stack([tangents, bit, normals], axis=2)  # columns: tangent, bitangent, normal
-    # Mirrored frames are left-handed after the flip; fix by negating the bitangent column.
-    det = np.linalg.det(rot)
-    rot[det < 0, :, 1] *= -1.0
-    quats = rotmat_to_quat(torch.from_numpy(rot)).float()
+    # Frames (tangent, bitangent, normal) of the +x half; the mirror's orientation is M R M, which
+    # for quaternions is (w, x, -y, -z).
+    t_half, n_half = tangents[:half], normals[:half]
+    rot = np.stack([t_half, np.cross(n_half, t_half), n_half], axis=2)
+    q_half = rotmat_to_quat(torch.from_numpy(rot)).float()
+    quats = torch.cat([q_half, q_half * torch.tensor([1.0, 1.0, -1.0, -1.0])])
 
     zones = _zone_scores(means, part)
     cloud = GaussianCloud(

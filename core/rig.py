@@ -44,7 +44,7 @@ LID_BLINK_ANGLE = 0.90  # AU45 at 5: the upper lid margin sweeps down past the l
 LID_RAISE_ANGLE = -0.22  # AU05 at 5
 LID_TIGHTEN_UPPER = 0.12  # AU07 at 5
 LID_TIGHTEN_LOWER = -0.20
-CHEEK_LOWER_LID = -0.10  # AU06 at 5 pushes the lower lid up
+CHEEK_LOWER_LID = -0.15  # AU06 at 5 pushes the lower lid up
 
 
 @dataclasses.dataclass
@@ -56,6 +56,8 @@ class RigData:
     speech_disp  [4, N, 3]  translation at control 1 (order core.aus.SPEECH_NAMES)
     speech_angle [4, N]
     pivot        [N, 3]     rotation centre of each Gaussian (jaw hinge or its eyeball centre)
+    au_log_scale [17, N]    growth of the two in-plane log-scales at intensity 5 (stretched skin)
+    speech_log_scale [4, N]
     """
 
     au_disp: torch.Tensor
@@ -63,6 +65,8 @@ class RigData:
     speech_disp: torch.Tensor
     speech_angle: torch.Tensor
     pivot: torch.Tensor
+    au_log_scale: torch.Tensor
+    speech_log_scale: torch.Tensor
 
     def to(self, device) -> "RigData":
         return RigData(*(getattr(self, f.name).to(device) for f in dataclasses.fields(self)))
@@ -93,7 +97,7 @@ def _smoothstep(t):
 
 def build_rig(cloud: GaussianCloud, anatomy: dict) -> RigData:
     """Rig weights for a head cloud with attributes ``zones`` and ``part`` (see core.head)."""
-    from core.head import Part
+    from core.head import Part, _zone_scores
 
     p = cloud.means.detach().cpu().double().numpy()
     zones = cloud.attributes["zones"].detach().cpu().double().numpy()
@@ -145,16 +149,16 @@ def build_rig(cloud: GaussianCloud, anatomy: dict) -> RigData:
 
     # Cheeks and nose.
     cheek = g(0.038, -0.016, 0.016, 0.014) * soft
-    D[AU_INDEX["AU06"]] = vec(cheek, dy=0.004, dz=0.0015)
+    D[AU_INDEX["AU06"]] = vec(cheek, dy=0.0045, dz=0.002)
     sneer = (g(0.013, -0.026, 0.008, 0.010) + 0.6 * g(0.0, -0.042, 0.008, 0.005)) * soft
-    D[AU_INDEX["AU09"]] = vec(sneer, dy=0.003, dz=0.0006)
+    D[AU_INDEX["AU09"]] = vec(sneer, dy=0.0045, dz=0.0008)
 
     # Mouth.
     corner = np.exp(-0.5 * (((ax - w_mouth) / 0.012) ** 2 + ((y - ym) / 0.011) ** 2)) * soft
     xr = np.clip(ax / w_mouth, 0.0, 1.0)
     centre_profile = np.sqrt(np.clip(1.0 - xr * xr, 0.0, None))
     near_mouth = np.exp(-0.5 * ((x / 0.022) ** 2 + ((y - ym) / 0.012) ** 2)) * soft
-    D[AU_INDEX["AU12"]] = np.stack([sx * 0.004 * corner, 0.0055 * corner, -0.004 * corner], 1)
+    D[AU_INDEX["AU12"]] = np.stack([sx * 0.0055 * corner, 0.0055 * corner, -0.0025 * corner], 1)
     D[AU_INDEX["AU14"]] = np.stack([-sx * 0.003 * corner, 0.0005 * corner, -0.003 * corner], 1)
     D[AU_INDEX["AU15"]] = vec(corner, dy=-0.005, dz=-0.0005)
     D[AU_INDEX["AU20"]] = np.stack([sx * 0.006 * corner, -0.001 * corner, -0.0015 * corner], 1)
@@ -171,32 +175,56 @@ def build_rig(cloud: GaussianCloud, anatomy: dict) -> RigData:
     # Skin: the hinge weight goes from 0 above the mouth line to 1 below it; sharply between the lips
     # (the lips are split by part there), over a few centimetres beyond the corners so the cheeks
     # stretch instead of tearing, and it fades under the jaw toward the static neck.
-    lateral = np.clip((ax - 0.6 * w_mouth) / 0.025, 0.0, 1.0)
-    width = 0.004 + 0.036 * lateral
-    field = _smoothstep((ym + 0.0015 - y) / width) * _smoothstep((z + 0.02) / 0.08)
-    # Lips: the lower lip swings with the jaw, the upper one stays; both blend into the skin's field
-    # toward the corners, where the lips and the skin meet.
-    to_field = _smoothstep((xr - 0.55) / 0.45)
-    lip_jaw = np.where(is_lip_l, 1.0 - to_field * (1.0 - field), to_field * field)
-    jaw_w = np.where(is_lip, lip_jaw, field * soft)
-    jaw_w = np.where((part == Part.TEETH_LOWER) | (part == Part.TONGUE), 1.0, jaw_w)
+    def jaw_weight(pp: np.ndarray) -> np.ndarray:
+        """Hinge weight [N] at positions pp [N, 3] (the Gaussians' own parts), zone gate included.
+        Skin goes from 0 above the mouth line to 1 below it: sharply between the lips (the lips are
+        split by part there), over a few centimetres beyond the corners so the cheeks stretch rather
+        than tear, and it fades under the jaw toward the static neck."""
+        px, py, pz = np.abs(pp[:, 0]), pp[:, 1], pp[:, 2]
+        lateral = np.clip((px - 0.6 * w_mouth) / 0.025, 0.0, 1.0)
+        width = 0.004 + 0.036 * lateral
+        front = _smoothstep((pz + 0.02) / 0.08)
+        field = _smoothstep(0.3 + (ym - py) / width) * front
+        # The lower lip swings with the jaw and the upper one stays, except toward the corners, where
+        # both take the skin's value at the corner (about a third), so the corners drop a little and the
+        # opening is an oval. Each lip column turns rigidly (no vertical stretch of the lips).
+        corner_w = 0.3 * front
+        to_field = _smoothstep((np.clip(px / w_mouth, 0.0, 1.0) - 0.55) / 0.45)
+        lip_jaw = np.where(is_lip_l, 1.0 - to_field * (1.0 - corner_w), to_field * corner_w)
+        w = np.where(is_lip, lip_jaw, field * soft)
+        w = np.where((part == Part.TEETH_LOWER) | (part == Part.TONGUE), 1.0, w)
+        zz = _zone_scores(pp, part)
+        return w * np.clip(zz[:, ZONE_INDEX["jaw_chin"]] / FULL_MEMBERSHIP, 0.0, 1.0)
+
+    jaw_w = jaw_weight(p)
+    # Where the weight changes quickly the skin stretches as the jaw turns; the Gaussians there grow
+    # in their tangent plane (by the local stretch) so the surface stays closed.
+    h = 5e-4
+    grad = np.stack([(jaw_weight(p + h * e) - jaw_weight(p - h * e)) / (2 * h) for e in np.eye(3)], 1)
+    lever = np.hypot(y - anatomy["jaw_pivot"][1], z - anatomy["jaw_pivot"][2])
+    jaw_stretch = np.linalg.norm(grad, axis=1) * lever * (part == Part.SKIN)  # per radian
     A[AU_INDEX["AU26"]] = JAW_DROP_ANGLE * jaw_w
     D[AU_INDEX["AU26"]] = vec(jaw_w, dz=0.003)  # the condyles glide forward as the jaw opens
     chin = g(0.0, -0.097, 0.022, 0.016) * soft
     D[AU_INDEX["AU17"]] = vec(chin, dy=0.004, dz=0.002) + vec(is_lip_l * 1.0, dy=0.002, dz=0.0015)
 
-    # Gate every AU by its zone.
+    # Gate every AU by its zone (the hinge weight has its gate already).
     for name in AU_NAMES:
-        w = gate(AU_ZONE[name])
+        w = gate(AU_ZONE[name]) if name != "AU26" else np.ones(n)
         D[AU_INDEX[name]] *= w[:, None]
         A[AU_INDEX[name]] *= w
+
+    L = np.zeros((NUM_AUS, n))
+    L[AU_INDEX["AU26"]] = np.log1p(1.0 * JAW_DROP_ANGLE * jaw_stretch) * gate("jaw_chin")
 
     # Speech controls.
     S = np.zeros((NUM_SPEECH, n, 3))
     B = np.zeros((NUM_SPEECH, n))
-    gj, gm = gate("jaw_chin"), gate("mouth")
-    B[SPEECH_INDEX["jaw_open"]] = JAW_OPEN_ANGLE * jaw_w * gj
-    S[SPEECH_INDEX["jaw_open"]] = vec(jaw_w * gj, dz=0.002)
+    Ls = np.zeros((NUM_SPEECH, n))
+    Ls[SPEECH_INDEX["jaw_open"]] = np.log1p(1.0 * JAW_OPEN_ANGLE * jaw_stretch) * gate("jaw_chin")
+    gm = gate("mouth")
+    B[SPEECH_INDEX["jaw_open"]] = JAW_OPEN_ANGLE * jaw_w
+    S[SPEECH_INDEX["jaw_open"]] = vec(jaw_w, dz=0.002)
     round_w = np.exp(-0.5 * ((x / 0.026) ** 2 + ((y - ym) / 0.014) ** 2)) * soft * gm
     S[SPEECH_INDEX["lip_round"]] = np.stack([-x * 0.35 * round_w, -(y - ym) * 0.1 * round_w, 0.006 * round_w], 1)
     S[SPEECH_INDEX["lip_close"]] = -0.8 * lips_part * gm[:, None] + vec(near_mouth * gm, dz=-0.0008)
@@ -214,7 +242,8 @@ def build_rig(cloud: GaussianCloud, anatomy: dict) -> RigData:
     pivot[right] = anatomy["eye_center_right"]
 
     f = lambda a: torch.from_numpy(np.ascontiguousarray(a)).float()  # noqa: E731
-    return RigData(au_disp=f(D), au_angle=f(A), speech_disp=f(S), speech_angle=f(B), pivot=f(pivot))
+    return RigData(au_disp=f(D), au_angle=f(A), speech_disp=f(S), speech_angle=f(B), pivot=f(pivot),
+                   au_log_scale=f(L), speech_log_scale=f(Ls))
 
 
 # ---------------------------------------------------------------------------------- evaluation
@@ -282,7 +311,9 @@ def deform(head: "Head", au: torch.Tensor, speech: torch.Tensor | None = None) -
     means = p1 + torch.stack([torch.zeros_like(dy), dy, dz], -1)
     r = torch.stack([cos_h, sin_h, torch.zeros_like(sin_h), torch.zeros_like(sin_h)], -1)
     quats = quat_multiply(r, cloud.quats[None].expand(T, -1, -1))
-    log_scales = cloud.log_scales[None].expand(T, -1, -1)
+    grow = a @ rig.au_log_scale + s @ rig.speech_log_scale  # [T, N]
+    zero = torch.zeros_like(grow)
+    log_scales = cloud.log_scales[None] + torch.stack([grow, grow, zero], -1)
     return RigFrames(means=means, quats=quats, log_scales=log_scales, base=cloud)
 
 

@@ -2,16 +2,12 @@
 
     main.py contact-sheet [--out docs/images/au_contact_sheet.png] [--size 256] [--backend gl]
 
-Core stays Qt-free, so labels are drawn with a tiny built-in 5x7 bitmap font and the PNG is written
-with zlib.
+Core stays Qt-free, so labels are drawn with a tiny built-in 5x7 bitmap font.
 """
 from __future__ import annotations
 
 import argparse
 import os
-import struct
-import tempfile
-import zlib
 
 import numpy as np
 
@@ -47,32 +43,6 @@ def draw_text(img: np.ndarray, text: str, x: int, y: int, scale: int = 1, color=
                     y0, x0 = y + r * scale, x + (k * 6 + c) * scale
                     if 0 <= y0 < h and 0 <= x0 < w:
                         img[y0:y0 + scale, x0:x0 + scale] = color
-
-
-def write_png(path: str, rgb: np.ndarray) -> None:
-    """Write a uint8 RGB image [H, W, 3] as PNG, atomically (temp file, fsync, rename)."""
-    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
-    h, w = rgb.shape[:2]
-    raw = b"".join(b"\x00" + rgb[i].tobytes() for i in range(h))
-
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
-
-    data = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".png.tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def splat_preview(cloud, camera, background=(0.0, 0.0, 0.0)) -> np.ndarray:
@@ -114,26 +84,38 @@ def splat_preview(cloud, camera, background=(0.0, 0.0, 0.0)) -> np.ndarray:
     return (img.reshape(H, W, 3) * 255 + 0.5).clip(0, 255).astype(np.uint8)
 
 
-def render_image(cloud, camera, backend: str = "auto") -> np.ndarray:
-    """uint8 RGB [H, W, 3] with the named backend; 'preview' (or a backend that is not available
-    when 'auto' is asked for) uses ``splat_preview``."""
-    if backend != "preview":
-        try:
-            from core.render import get_renderer
+BACKGROUND = (0.08, 0.08, 0.09)
 
-            with get_renderer("gl" if backend == "auto" else backend) as renderer:
-                return renderer.render(cloud, camera, background=(0.08, 0.08, 0.09)).to_numpy_rgb8()
-        except (ImportError, ModuleNotFoundError, RuntimeError):
-            if backend != "auto":
-                raise
-    return splat_preview(cloud, camera, background=(0.08, 0.08, 0.09))
+
+def open_renderer(backend: str = "auto"):
+    """A renderer for the sheet: the named backend, or for 'auto' the first of gl, gsplat (CUDA) and
+    reference that starts. 'preview' gives None (``splat_preview`` is used)."""
+    if backend == "preview":
+        return None
+    from core.render import RenderError, cuda_available, get_renderer
+
+    if backend != "auto":
+        return get_renderer(backend)
+    for name in (("gsplat", "gl", "reference") if cuda_available() else ("gl", "reference")):
+        try:
+            return get_renderer(name)
+        except (ImportError, RenderError, RuntimeError):
+            continue
+    return None
+
+
+def render_image(cloud, camera, renderer) -> np.ndarray:
+    """uint8 RGB [H, W, 3] from a renderer, or from ``splat_preview`` when it is None."""
+    if renderer is None:
+        return splat_preview(cloud, camera, background=BACKGROUND)
+    return renderer.render(cloud, camera, background=BACKGROUND).to_numpy_rgb8()
 
 
 def front_camera(head, size: int, yaw: float = 0.0, pitch: float = 0.0, zoom: float = 1.0):
     """Orbit camera framing the face (brow to chin with margin)."""
     from core.camera import OrbitCamera
 
-    cam = OrbitCamera(target=np.array([0.0, -0.02, 0.02]), yaw=yaw, pitch=pitch, fov_y=24.0,
+    cam = OrbitCamera(target=np.array([0.0, -0.004, 0.02]), yaw=yaw, pitch=pitch, fov_y=24.0,
                       distance=0.62 / zoom)
     return cam.camera(size, size)
 
@@ -149,18 +131,21 @@ def contact_sheet(head, size: int = 256, backend: str = "auto", columns: int = 6
     for i in range(len(AU_NAMES)):
         au[i + 1, i] = 5.0
     frames = deform(head, au)
-    camera = front_camera(head, size, zoom=1.6)
+    camera = front_camera(head, size, zoom=1.05)
     labels = [("NEUTRAL", "")] + [(a, AU_FACS_NAMES[a]) for a in AU_NAMES]
     rows = (len(labels) + columns - 1) // columns
     label_h = 26
     sheet = np.full((rows * (size + label_h), columns * size, 3), 20, dtype=np.uint8)
+    renderer = open_renderer(backend)
     for k, (code, name) in enumerate(labels):
-        tile = render_image(frames.cloud(k), camera, backend)
+        tile = render_image(frames.cloud(k), camera, renderer)
         r, c = divmod(k, columns)
         y0, x0 = r * (size + label_h), c * size
         sheet[y0:y0 + size, x0:x0 + size] = tile
         draw_text(sheet, code, x0 + 4, y0 + size + 3, scale=1, color=(255, 220, 120))
         draw_text(sheet, name, x0 + 4, y0 + size + 14, scale=1, color=(230, 230, 230))
+    if renderer is not None:
+        renderer.close()
     return sheet
 
 
@@ -172,6 +157,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from core.head import default_head
+    from core.image import write_png
 
     sheet = contact_sheet(default_head(), size=args.size, backend=args.backend)
     write_png(args.out, sheet)

@@ -85,11 +85,12 @@ def test_simplify_removes_redundant_keys_only():
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.lists(st.floats(0, 5), min_size=3, max_size=30), st.floats(0.01, 1.0))
-def test_simplify_stays_within_tolerance(vals, tol):
-    c = Curve(tuple(Keyframe(i * 3, v) for i, v in enumerate(vals)))
+@given(st.lists(st.floats(0, 5), min_size=3, max_size=30), st.floats(0.01, 1.0),
+       st.sampled_from(["constant", "linear"]), st.sampled_from(["bezier", "linear"]))
+def test_simplify_stays_within_tolerance(vals, tol, extrap, interp):
+    c = Curve(tuple(Keyframe(i * 3, v, interp) for i, v in enumerate(vals)), extrapolation=extrap)
     s = edit.simplify(c, tol)
-    f = np.arange(0, 3 * len(vals))
+    f = np.arange(-10, 3 * len(vals) + 10)
     assert len(s) <= len(c)
     assert np.max(np.abs(evaluate(s, f) - evaluate(c, f))) <= tol + 1e-9
 
@@ -128,3 +129,10 @@ def test_auto_blink_is_natural_seeded_and_editable():
     assert v.min() >= 0 and v.max() <= 5
     # An ordinary curve: it can be edited like any other.
     assert len(edit.delete_keys(c, [0, 1, 2])) == len(keys) - 3
+
+
+def test_reselect_keys_after_a_move_reorders_them():
+    c = _curve([(0, 0), (10, 1), (20, 2)], "linear")
+    moved = edit.move_keys(c, [0], 15, 0)  # key 0 jumps past key 1
+    assert edit.indices_at(moved, [15]) == [1]
+    assert edit.indices_at(moved, [15, 99]) == [1]

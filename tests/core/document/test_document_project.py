@@ -99,6 +99,8 @@ def _with(path, value):
     (_with(["fps"], 0), "fps", "positive"),
     (_with(["duration"], 12.5), "duration", "whole"),
     (_with(["camera", "target"], [0, 1]), "camera.target", "[x, y, z]"),
+    (_with(["camera", "fov_y"], 200), "camera", "fov_y"),
+    (_with(["camera", "yaw"], None), "camera.yaw", "number"),
     (_with(["zone_settings", "opacity"], float("inf")), "zone_settings.opacity", "finite"),
     ({"schema": "Take.1", "fps": 25, "frames": 10, "tracks": {"AU12": [[0, 1, 2]]}}, "tracks.AU12[0]", "[frame, value]"),
 ])
