@@ -535,7 +535,7 @@ class TimelineWidget(QtWidgets.QWidget):
     def _on_range_changed(self, *args) -> None:
         self._redraw()
 
-    # ------------------------------------------------------------------ geometry helpers
+    # ------------------------------------------------------------------ geometry
     def _lane_index(self, channel: str) -> int | None:
         try:
             return self._lanes.index(channel)
