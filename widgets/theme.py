@@ -5,31 +5,10 @@ and the viewport's zone overlay always agree.
 """
 from __future__ import annotations
 
-import ctypes
-import sys
-
-import PySide6
 from PySide6 import QtGui, QtWidgets
 
 from core.aus import AU_ZONE, SPEECH_NAMES, ZONE_COLORS
 
-
-def _guard_none_refcount() -> None:
-    """Work around PySide6 6.12.0's abi3 build on Python < 3.12: every call of a C++ method that
-    returns void drops one reference to None (and bool results to True/False) without taking it (it assumes 3.12's immortal None),
-    so a few thousand paints end in "Fatal Python error: none_dealloc". Giving None a huge
-    reference count makes it as good as immortal, which is what the binding expects. The real fix
-    is a PySide6 release without the bug or Python >= 3.12."""
-    if sys.version_info >= (3, 12) or not PySide6.__version__.startswith("6.12."):
-        return
-    # True and False are hit the same way (through overridden virtuals returning bool)
-    for singleton in (None, True, False):
-        refcnt = ctypes.c_ssize_t.from_address(id(singleton))
-        if refcnt.value < (1 << 40):
-            refcnt.value += 1 << 50
-
-
-_guard_none_refcount()
 
 BACKGROUND = "#1e1f22"
 PANEL = "#26272b"
