@@ -330,7 +330,7 @@ def _lips() -> tuple[list[_Part], dict[str, np.ndarray]]:
         Y = yc[:, None] + sign * (h[:, None] / 2) * np.cos(psi)[None]
         Z = zc[:, None] + rz[:, None] * np.sin(psi)[None]
         X = np.broadcast_to(x[:, None], Y.shape)
-        # The tube reaches back into the mouth; pull the inner part toward the midline plane.
+        # Past psi = pi the tube curls back into the mouth, so parted lips show their thickness.
         P = np.stack([X, Y, Z], -1)
         rgb = np.broadcast_to(LIP_RGB, P.shape).copy()
         rim = np.exp(-((psi - 0.0) / 0.25) ** 2)  # vermilion border slightly darker
