@@ -667,6 +667,10 @@ def build_default_head(seed: int = 0) -> Head:
     q_half = rotmat_to_quat(torch.from_numpy(rot)).float()
     quats = torch.cat([q_half, q_half * torch.tensor([1.0, 1.0, -1.0, -1.0])])
 
+    # Flush values that would be float32 denormals (or lead to them in products): on the CPU they make
+    # every operation that touches them many times slower.
+    means = np.where(np.abs(means) < 1e-9, 0.0, means)
+    quats = torch.where(quats.abs() < 1e-9, torch.zeros_like(quats), quats)
     zones = _zone_scores(means, part)
     cloud = GaussianCloud(
         means=torch.from_numpy(means).float(),

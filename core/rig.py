@@ -242,7 +242,12 @@ def build_rig(cloud: GaussianCloud, anatomy: dict) -> RigData:
     pivot[left] = anatomy["eye_center_left"]
     pivot[right] = anatomy["eye_center_right"]
 
-    f = lambda a: torch.from_numpy(np.ascontiguousarray(a)).float()  # noqa: E731
+    def f(a: np.ndarray) -> torch.Tensor:
+        # Weights below 1e-12 are flushed to zero: as float32 they would be denormals, which make
+        # every later multiply on the CPU many times slower (and move nothing visible).
+        a = np.where(np.abs(a) < 1e-12, 0.0, a)
+        return torch.from_numpy(np.ascontiguousarray(a)).float()
+
     return RigData(au_disp=f(D), au_angle=f(A), speech_disp=f(S), speech_angle=f(B), pivot=f(pivot),
                    au_log_scale=f(L), speech_log_scale=f(Ls))
 
@@ -298,7 +303,9 @@ def deform(head: "Head", au: torch.Tensor, speech: torch.Tensor | None = None) -
     cloud = head.cloud if head.cloud.device == device else head.cloud.to(device)
     base = cloud.means
 
-    disp = torch.einsum("ta,and->tnd", a, rig.au_disp) + torch.einsum("ts,snd->tnd", s, rig.speech_disp)
+    n = base.shape[0]
+    # Plain GEMMs over contiguous [K, N*3] tables (einsum would permute the tables on every call).
+    disp = (a @ rig.au_disp.reshape(NUM_AUS, n * 3) + s @ rig.speech_disp.reshape(NUM_SPEECH, n * 3)).reshape(T, n, 3)
     angle = a @ rig.au_angle + s @ rig.speech_angle  # [T, N]
     p1 = base[None] + disp
     # (R - I) about x: cos - 1 written as -2 sin^2(angle/2) so angle 0 adds exactly zero.
