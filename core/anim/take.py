@@ -1,0 +1,181 @@
+"""The take: one performance being animated (audio, fps, a curve per AU and speech control)."""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import numbers
+import types
+from typing import Any, Mapping
+
+import numpy as np
+
+from core.aus import AU_MAX, AU_MIN, AU_NAMES, SPEECH_NAMES
+from core.camera import OrbitCamera
+
+from .curve import Curve, evaluate
+
+#: Every animated channel, AUs first (in AU_NAMES order), then the speech controls.
+CHANNEL_NAMES: tuple[str, ...] = AU_NAMES + SPEECH_NAMES
+SPEECH_MIN, SPEECH_MAX = 0.0, 1.0
+
+
+@dataclasses.dataclass(frozen=True)
+class AudioRef:
+    """The take's sound: a path (absolute in memory; stored relative to the project file when
+    possible) and an offset in seconds (positive: the audio starts that late on the timeline)."""
+
+    path: str
+    offset: float = 0.0
+
+
+@dataclasses.dataclass(frozen=True)
+class CameraState:
+    """OrbitCamera parameters as plain numbers (degrees, scene units)."""
+
+    target: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    yaw: float = 0.0
+    pitch: float = 0.0
+    distance: float = 1.0
+    fov_y: float = 30.0
+
+    def __post_init__(self) -> None:
+        t = tuple(float(v) for v in self.target)
+        if len(t) != 3:
+            raise ValueError(f"CameraState.target: expected 3 numbers, got {self.target!r}")
+        object.__setattr__(self, "target", t)
+        for f in ("yaw", "pitch", "distance", "fov_y"):
+            object.__setattr__(self, f, float(getattr(self, f)))
+        if not all(np.isfinite(v) for v in t + (self.yaw, self.pitch, self.distance, self.fov_y)):
+            raise ValueError("CameraState: values must be finite")
+        if self.distance <= 0 or not 0 < self.fov_y < 180:
+            raise ValueError(f"CameraState: need distance > 0 and 0 < fov_y < 180, got {self.distance}, {self.fov_y}")
+
+    def to_orbit(self) -> OrbitCamera:
+        return OrbitCamera(
+            target=np.array(self.target, dtype=np.float64), yaw=self.yaw, pitch=self.pitch,
+            distance=self.distance, fov_y=self.fov_y,
+        )
+
+    @classmethod
+    def from_orbit(cls, cam: OrbitCamera) -> "CameraState":
+        t = np.asarray(cam.target, dtype=np.float64)
+        return cls((float(t[0]), float(t[1]), float(t[2])), float(cam.yaw), float(cam.pitch),
+                   float(cam.distance), float(cam.fov_y))
+
+
+@dataclasses.dataclass(frozen=True)
+class SpeechDrive:
+    """How a speech control is fed: by the audio model, unless ``override`` hands it to its curve."""
+
+    driven_by_audio: bool = True
+    override: bool = False
+
+    @property
+    def uses_curve(self) -> bool:
+        return not self.driven_by_audio or self.override
+
+
+@dataclasses.dataclass(frozen=True)
+class Take:
+    """Immutable take. ``curves`` always holds every name of CHANNEL_NAMES; ``duration`` is in
+    frames (frames 0 .. duration-1 are played). Change it with ``dataclasses.replace`` or the
+    ``with_*`` methods; edits never mutate a take another object holds."""
+
+    name: str = "Untitled"
+    fps: float = 25.0
+    duration: int = 250
+    audio: AudioRef | None = None
+    curves: Mapping[str, Curve] = dataclasses.field(default_factory=dict)
+    speech: Mapping[str, SpeechDrive] = dataclasses.field(default_factory=dict)
+    camera: CameraState = CameraState()
+    zone_settings: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.fps, numbers.Real) and np.isfinite(self.fps) and self.fps > 0):
+            raise ValueError(f"Take.fps: must be a positive number, got {self.fps!r}")
+        if int(self.duration) != self.duration or self.duration < 1:
+            raise ValueError(f"Take.duration: must be a positive whole number of frames, got {self.duration!r}")
+        unknown = set(self.curves) - set(CHANNEL_NAMES)
+        if unknown:
+            raise ValueError(f"Take.curves: unknown channels {sorted(unknown)}; known: {', '.join(CHANNEL_NAMES)}")
+        unknown = set(self.speech) - set(SPEECH_NAMES)
+        if unknown:
+            raise ValueError(f"Take.speech: unknown speech controls {sorted(unknown)}")
+        curves = {n: self.curves.get(n, Curve()) for n in CHANNEL_NAMES}
+        speech = {n: self.speech.get(n, SpeechDrive()) for n in SPEECH_NAMES}
+        object.__setattr__(self, "fps", float(self.fps))
+        object.__setattr__(self, "duration", int(self.duration))
+        object.__setattr__(self, "curves", types.MappingProxyType(curves))
+        object.__setattr__(self, "speech", types.MappingProxyType(speech))
+        object.__setattr__(self, "zone_settings", types.MappingProxyType(copy.deepcopy(dict(self.zone_settings))))
+
+    # -- building new takes
+    def with_curve(self, name: str, curve: Curve) -> "Take":
+        return self.with_curves({name: curve})
+
+    def with_curves(self, curves: Mapping[str, Curve]) -> "Take":
+        merged = dict(self.curves)
+        merged.update(curves)
+        return dataclasses.replace(self, curves=merged)
+
+    def with_speech(self, name: str, drive: SpeechDrive) -> "Take":
+        merged = dict(self.speech)
+        merged[name] = drive
+        return dataclasses.replace(self, speech=merged)
+
+    # -- time
+    def frame_range(self) -> np.ndarray:
+        """All frames of the take [duration] float64."""
+        return np.arange(self.duration, dtype=np.float64)
+
+    def seconds_to_frames(self, seconds) -> np.ndarray:
+        return np.asarray(seconds, dtype=np.float64) * self.fps
+
+    # -- evaluation
+    def any_solo(self) -> bool:
+        return any(c.solo for c in self.curves.values())
+
+    def _channel_for_deformation(self, name: str, frames: np.ndarray, solo: bool) -> np.ndarray:
+        c = self.curves[name]
+        if solo and not c.solo:
+            return np.zeros(frames.shape)
+        return evaluate(c, frames)
+
+    def evaluate_au(self, frames, for_deformation: bool = True) -> np.ndarray:
+        """AU intensities at ``frames`` [F] -> [F, 17] in AU_NAMES order.
+
+        for_deformation: mute and solo apply and values are clamped to 0..5, the range the rig
+        accepts (stored curves may overshoot; they are not clamped). False: the raw curves, mute
+        and solo ignored, for drawing them in the graph editor."""
+        f = np.asarray(frames, dtype=np.float64)
+        solo = for_deformation and self.any_solo()
+        out = np.stack([self._channel_for_deformation(n, f, solo) if for_deformation
+                        else evaluate(self.curves[n], f, respect_mute=False) for n in AU_NAMES], axis=-1)
+        return np.clip(out, AU_MIN, AU_MAX) if for_deformation else out
+
+    def evaluate_speech(self, frames, audio: np.ndarray | None = None, for_deformation: bool = True) -> np.ndarray:
+        """Speech controls at ``frames`` [F] -> [F, 4] in SPEECH_NAMES order.
+
+        audio: the audio model's prediction for the same frames [F, 4] (None: silence). Channels
+        driven by audio take it, unless their override flag hands them to their curve."""
+        f = np.asarray(frames, dtype=np.float64)
+        if audio is not None:
+            audio = np.asarray(audio, dtype=np.float64)
+            if audio.shape != f.shape + (len(SPEECH_NAMES),):
+                raise ValueError(f"Take.evaluate_speech: audio must be {f.shape + (len(SPEECH_NAMES),)}, got {audio.shape}")
+        solo = for_deformation and self.any_solo()
+        cols = []
+        for j, n in enumerate(SPEECH_NAMES):
+            if self.speech[n].uses_curve:
+                if for_deformation:
+                    cols.append(self._channel_for_deformation(n, f, solo))
+                else:
+                    cols.append(evaluate(self.curves[n], f, respect_mute=False))
+            else:
+                hidden = (solo and not self.curves[n].solo) or self.curves[n].mute
+                if audio is None or (for_deformation and hidden):
+                    cols.append(np.zeros(f.shape))
+                else:
+                    cols.append(audio[..., j])
+        out = np.stack(cols, axis=-1)
+        return np.clip(out, SPEECH_MIN, SPEECH_MAX) if for_deformation else out
