@@ -330,7 +330,7 @@ def _lips() -> tuple[list[_Part], dict[str, np.ndarray]]:
         Y = yc[:, None] + sign * (h[:, None] / 2) * np.cos(psi)[None]
         Z = zc[:, None] + rz[:, None] * np.sin(psi)[None]
         X = np.broadcast_to(x[:, None], Y.shape)
-        # The tube reaches back into the mouth; pull the inner part toward the midline plane.
+        # Past psi = pi the tube curls back into the mouth, so parted lips show their thickness.
         P = np.stack([X, Y, Z], -1)
         rgb = np.broadcast_to(LIP_RGB, P.shape).copy()
         rim = np.exp(-((psi - 0.0) / 0.25) ** 2)  # vermilion border slightly darker
@@ -667,6 +667,10 @@ def build_default_head(seed: int = 0) -> Head:
     q_half = rotmat_to_quat(torch.from_numpy(rot)).float()
     quats = torch.cat([q_half, q_half * torch.tensor([1.0, 1.0, -1.0, -1.0])])
 
+    # Flush values that would be float32 denormals (or lead to them in products): on the CPU they make
+    # every operation that touches them many times slower.
+    means = np.where(np.abs(means) < 1e-9, 0.0, means)
+    quats = torch.where(quats.abs() < 1e-9, torch.zeros_like(quats), quats)
     zones = _zone_scores(means, part)
     cloud = GaussianCloud(
         means=torch.from_numpy(means).float(),

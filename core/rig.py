@@ -115,7 +115,8 @@ def build_rig(cloud: GaussianCloud, anatomy: dict) -> RigData:
         return np.exp(-0.5 * (((xx - cx) / sxx) ** 2 + ((y - cy) / syy) ** 2))
 
     def vec(w, dx=0.0, dy=0.0, dz=0.0):
-        return np.stack([w * dx, w * dy, w * dz], 1) if np.isscalar(dx) else np.stack([w * dx, w * dy, w * dz], 1)
+        """A constant direction scaled per Gaussian by w [N] -> [N, 3]."""
+        return np.stack([w * dx, w * dy, w * dz], 1)
 
     is_lip_u = part == Part.LIP_UPPER
     is_lip_l = part == Part.LIP_LOWER
@@ -241,13 +242,19 @@ def build_rig(cloud: GaussianCloud, anatomy: dict) -> RigData:
     pivot[left] = anatomy["eye_center_left"]
     pivot[right] = anatomy["eye_center_right"]
 
-    f = lambda a: torch.from_numpy(np.ascontiguousarray(a)).float()  # noqa: E731
+    def f(a: np.ndarray) -> torch.Tensor:
+        # Weights below 1e-12 are flushed to zero: as float32 they would be denormals, which make
+        # every later multiply on the CPU many times slower (and move nothing visible).
+        a = np.where(np.abs(a) < 1e-12, 0.0, a)
+        return torch.from_numpy(np.ascontiguousarray(a)).float()
+
     return RigData(au_disp=f(D), au_angle=f(A), speech_disp=f(S), speech_angle=f(B), pivot=f(pivot),
                    au_log_scale=f(L), speech_log_scale=f(Ls))
 
 
 # ---------------------------------------------------------------------------------- evaluation
-def _as_frames(value, names: tuple[str, ...], index: dict[str, int], hi: float, what: str, device) -> torch.Tensor:
+def _as_frames(value, names: tuple[str, ...], index: dict[str, int], what: str, device) -> torch.Tensor:
+    """A dict of named values, a vector [K] or frames [T, K] -> float32 frames [T, K] on device."""
     if isinstance(value, dict):
         row = torch.zeros(len(names), dtype=torch.float32)
         for key, v in value.items():
@@ -282,12 +289,12 @@ def deform(head: "Head", au: torch.Tensor, speech: torch.Tensor | None = None) -
     Runs on the device of ``au``; returns means [T, N, 3], quats [T, N, 4], log_scales [T, N, 3].
     """
     device = au.device if isinstance(au, torch.Tensor) else torch.device("cpu")
-    a = _as_frames(au, AU_NAMES, AU_INDEX, AU_MAX, "au", device).clamp(0.0, AU_MAX) / AU_MAX
+    a = _as_frames(au, AU_NAMES, AU_INDEX, "au", device).clamp(0.0, AU_MAX) / AU_MAX
     T = a.shape[0]
     if speech is None:
         s = torch.zeros(T, NUM_SPEECH, device=device)
     else:
-        s = _as_frames(speech, SPEECH_NAMES, SPEECH_INDEX, 1.0, "speech", device).clamp(0.0, 1.0)
+        s = _as_frames(speech, SPEECH_NAMES, SPEECH_INDEX, "speech", device).clamp(0.0, 1.0)
         if s.shape[0] != T:
             raise RigInputError(f"speech: {s.shape[0]} frames, but au has {T}")
     rig = head.rig
@@ -296,7 +303,9 @@ def deform(head: "Head", au: torch.Tensor, speech: torch.Tensor | None = None) -
     cloud = head.cloud if head.cloud.device == device else head.cloud.to(device)
     base = cloud.means
 
-    disp = torch.einsum("ta,and->tnd", a, rig.au_disp) + torch.einsum("ts,snd->tnd", s, rig.speech_disp)
+    n = base.shape[0]
+    # Plain GEMMs over contiguous [K, N*3] tables (einsum would permute the tables on every call).
+    disp = (a @ rig.au_disp.reshape(NUM_AUS, n * 3) + s @ rig.speech_disp.reshape(NUM_SPEECH, n * 3)).reshape(T, n, 3)
     angle = a @ rig.au_angle + s @ rig.speech_angle  # [T, N]
     p1 = base[None] + disp
     # (R - I) about x: cos - 1 written as -2 sin^2(angle/2) so angle 0 adds exactly zero.
@@ -322,6 +331,6 @@ def pose(head: "Head", au=None, speech=None) -> GaussianCloud:
     {"jaw_open": 0.5}, a Tensor [4] or None."""
     device = head.cloud.device
     a = torch.zeros(NUM_AUS, device=device) if au is None else au
-    a = _as_frames(a, AU_NAMES, AU_INDEX, AU_MAX, "au", device)
-    s = None if speech is None else _as_frames(speech, SPEECH_NAMES, SPEECH_INDEX, 1.0, "speech", device)
+    a = _as_frames(a, AU_NAMES, AU_INDEX, "au", device)
+    s = None if speech is None else _as_frames(speech, SPEECH_NAMES, SPEECH_INDEX, "speech", device)
     return deform(head, a, s).cloud(0)

@@ -162,7 +162,8 @@ def _iris_pixels(head: Head, cloud) -> int:
 
     eye = np.array(head.anatomy["eye_center_left"])
     target = np.array([0.0, eye[1], eye[2] + 0.012])
-    cam = Camera.look_at(target + np.array([0, 0, 0.35]), target, 96, 48, fov_y_deg=2 * np.degrees(np.arctan(0.02 / 0.35)))
+    fov = 2 * np.degrees(np.arctan(0.02 / 0.35))
+    cam = Camera.look_at(target + np.array([0, 0, 0.35]), target, 96, 48, fov_y_deg=fov)
     with get_renderer("reference") as r:
         rgb = r.render(cloud, cam, background=(0.0, 0.0, 0.0)).color
     blue = (rgb[..., 2] - rgb[..., 0] > 0.12) & (rgb[..., 2] > 0.2)
