@@ -136,8 +136,10 @@ def _write_csv(path: Path, header: list[str], rows: np.ndarray, fmt: str) -> Non
 def make_sources(
     root: str | os.PathLike, head, num_train: int = 16, num_val: int = 4, fps: float = 25.0,
     size: tuple[int, int] = (256, 256), cameras=DEFAULT_CAMERAS, seed: int = 0, sentences_per_sequence: int = 2,
+    max_seconds: float | None = None,
 ) -> Path:
-    """Write speech, curves and features for num_train + num_val sequences (no frames yet)."""
+    """Write speech, curves and features for num_train + num_val sequences (no frames yet).
+    max_seconds cuts every sequence short (toy data sets for tests)."""
     import soundfile as sf
     import soxr
 
@@ -158,6 +160,9 @@ def make_sources(
         lead = np.zeros(int(0.3 * 16000), np.float32)  # a little silence first: the mouth starts closed
         audio16 = np.concatenate([lead, audio16])
         phonemes = [(p, a + 0.3, b + 0.3) for p, a, b in phonemes]
+        if max_seconds is not None:
+            audio16 = audio16[: int(max_seconds * 16000)]
+            phonemes = [(p, a, min(b, max_seconds)) for p, a, b in phonemes if a < max_seconds]
         num_frames = int(len(audio16) / 16000 * fps)
         au = random_au_sequence(num_frames, fps, rng)
         speech = speech_truth(phonemes, fps, num_frames)

@@ -162,7 +162,7 @@ def evaluate_predictor(predictor, ds, head, device, renderer, image_every: int =
 
 
 def evaluate(dataset_dir, checkpoints: dict[str, str], device=None, backend: str = "auto", image_every: int = 5,
-             head=None, include_static: bool = True) -> dict:
+             head=None, include_static: bool = True, fps_frames: int = 16) -> dict:
     """{row name: metrics} for each checkpoint (and the no-deformation row)."""
     from core.head import default_head
     from core.model.checkpoint import load_checkpoint
@@ -177,10 +177,10 @@ def evaluate(dataset_dir, checkpoints: dict[str, str], device=None, backend: str
     renderer = get_renderer(backend)
     results = {}
     if include_static:
-        results["no deformation"] = evaluate_predictor(StaticPredictor(head), ds, head, device, renderer, image_every)
+        results["no deformation"] = evaluate_predictor(StaticPredictor(head), ds, head, device, renderer, image_every, fps_frames)
     for name, path in checkpoints.items():
         model, _config, meta = load_checkpoint(path, head.fingerprint(), device=device)
-        res = evaluate_predictor(ModelPredictor(model.to(device), head, device), ds, head, device, renderer, image_every)
+        res = evaluate_predictor(ModelPredictor(model.to(device), head, device), ds, head, device, renderer, image_every, fps_frames)
         res["steps"] = int(meta["extra"].get("step", 0))
         res["train_seconds"] = float(meta["extra"].get("seconds", float("nan")))
         results[name] = res

@@ -140,7 +140,9 @@ class Trainer:
         self.cameras = [c.camera(head, dataset.width, dataset.height).resized(w, h) for c in dataset.cameras]
         self._prepare_sequences()
         self.opt = torch.optim.Adam(self.model.parameters(), lr=config.lr)
-        self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, lambda s: 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(s / max(config.steps, 1), 1.0))))
+        # Cosine decay to a tenth of the rate over the run.
+        self._lr_factor = lambda s: 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(s / max(config.steps, 1), 1.0)))
+        self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, self._lr_factor)
         self.step = 0
 
     def _prepare_sequences(self) -> None:
@@ -156,7 +158,7 @@ class Trainer:
             mel = torch.as_tensor(mel_windows(seq.mel, self.ds.fps, t, self.model_config.audio_window), device=self.device)
             frames = []
             for k in range(len(self.cameras)):
-                f = torch.as_tensor(np.asarray(seq.frames(k)), device=self.device)  # uint8 [T, H, W, 3]
+                f = torch.from_numpy(np.array(seq.frames(k))).to(self.device)  # uint8 [T, H, W, 3]
                 if self.size != (self.ds.width, self.ds.height):
                     f = torch.nn.functional.interpolate(f.permute(0, 3, 1, 2).float(), size=self.size[::-1], mode="area")
                     f = f.permute(0, 2, 3, 1).round().clamp(0, 255).to(torch.uint8)
@@ -236,8 +238,9 @@ class Trainer:
         opt_path = _optimizer_path(path)
         if opt_path.exists():
             load_optimizer(opt_path, self.opt)
-        for _ in range(self.step):
-            self.sched.step()
+        self.sched.last_epoch = self.step
+        for group in self.opt.param_groups:
+            group["lr"] = self.cfg.lr * self._lr_factor(self.step)
         return True
 
 

@@ -33,11 +33,12 @@ def test_speech_truth_closes_on_bilabials_and_opens_on_vowels():
 @pytest.fixture(scope="module")
 def toy_dataset(tmp_path_factory):
     from core.head import default_head
-    from core.training.dataset import make_sources, render_frames
+    from core.training.dataset import CameraSpec, make_sources, render_frames
 
     root = tmp_path_factory.mktemp("ds")
     head = default_head()
-    make_sources(root, head, num_train=2, num_val=2, size=(48, 48), sentences_per_sequence=1, seed=3)
+    make_sources(root, head, num_train=2, num_val=2, size=(48, 48), sentences_per_sequence=1, seed=3,
+                 cameras=(CameraSpec(0.0, 0.0), CameraSpec(30.0, 5.0)), max_seconds=1.6)
     render_frames(root, head, backend="gl", write_png_every=10)
     return root
 
@@ -76,17 +77,19 @@ def test_train_resume_and_evaluate(toy_dataset, tmp_path):
     from core.training.train import TrainConfig, train
 
     ckpt = tmp_path / "full.safetensors"
-    cfg = TrainConfig(steps=12, window=3, render_scale=0.5, log_every=4, checkpoint_every=6)
+    cfg = TrainConfig(steps=4, window=3, render_scale=0.5, log_every=2, checkpoint_every=2)
     first = train(toy_dataset, ckpt, "full", cfg, device="cpu", progress=False)
-    assert first["steps"] == 12 and ckpt.exists()
+    assert first["steps"] == 4 and ckpt.exists()
     log = [json.loads(line) for line in (tmp_path / "full.log.jsonl").read_text().splitlines()]
-    assert [r["step"] for r in log] == [4, 8, 12] and all(np.isfinite(r["loss"]) for r in log)
-    more = train(toy_dataset, ckpt, "full", TrainConfig(steps=16, window=3, render_scale=0.5, log_every=4), device="cpu", progress=False)
-    assert more["steps"] == 16  # resumed at 12, ran 4 more
+    assert [r["step"] for r in log] == [2, 4] and all(np.isfinite(r["loss"]) for r in log)
+    more = train(toy_dataset, ckpt, "full", TrainConfig(steps=6, window=3, render_scale=0.5, log_every=2), device="cpu", progress=False)
+    assert more["steps"] == 6  # resumed at 4, ran 2 more
+    log = [json.loads(line) for line in (tmp_path / "full.log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [2, 4, 6]
     nopab = tmp_path / "no_pab.safetensors"
-    train(toy_dataset, nopab, "no_pab", TrainConfig(steps=8, window=3, render_scale=0.5), device="cpu", progress=False)
+    train(toy_dataset, nopab, "no_pab", TrainConfig(steps=3, window=3, render_scale=0.5), device="cpu", progress=False)
 
-    results = evaluate(toy_dataset, {"full": str(ckpt), "no_pab": str(nopab)}, device="cpu", backend="gl", image_every=20)
+    results = evaluate(toy_dataset, {"full": str(ckpt), "no_pab": str(nopab)}, device="cpu", backend="gl", image_every=20, fps_frames=2)
     assert set(results) == {"no deformation", "full", "no_pab"}
     for row in results.values():
         assert all(np.isfinite(v) for k, v in row.items() if k != "jitter")
