@@ -36,7 +36,46 @@ def main(fps: float = 25.0, words_per_minute: tuple[int, ...] = (140, 175)) -> d
               f"{s.closures_found:>3}/{s.closures_total:<3} {s.closure_offset_ms:>7.1f} {s.closure_abs_offset_ms:>7.1f} "
               f"{driver_ms:>9.1f}")
         results[wpm] = s
+    results["timings_ms"] = analysis_timings()
     return results
+
+
+def _best_ms(fn, repeat: int = 5) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best * 1000
+
+
+def analysis_timings(seconds: float = 60.0) -> dict:
+    """Cost of the analysis steps on ``seconds`` of noise-modulated audio (best of 5, ms)."""
+    import numpy as np
+
+    from core.audio.features import log_mel, mel_windows
+    from core.audio.speech_driver import speech_controls
+    from core.audio.waveform import WaveformSummary
+
+    rng = np.random.default_rng(0)
+    n = int(seconds * 16000)
+    audio = (rng.normal(size=n) * np.abs(np.sin(np.arange(n) / 3000))).astype(np.float32) * 0.1
+    mel = log_mel(audio)
+    frames = int(seconds * 25)
+    wave48 = rng.normal(size=int(seconds * 48000)).astype(np.float32)
+    ws = WaveformSummary(wave48)
+    out = {
+        "log_mel": _best_ms(lambda: log_mel(audio)),
+        "mel_windows": _best_ms(lambda: mel_windows(mel, 25.0, frames)),
+        "speech_controls": _best_ms(lambda: speech_controls(audio, 25.0)),
+        "waveform_pyramid_build_48k": _best_ms(lambda: WaveformSummary(wave48)),
+        "waveform_summary_full_1920": _best_ms(lambda: ws.summary(0, wave48.shape[0], 1920)),
+        "waveform_summary_1s_1920": _best_ms(lambda: ws.summary(48000, 96000, 1920)),
+    }
+    print(f"analysis costs on {seconds:g} s of audio (best of 5):")
+    for k, v in out.items():
+        print(f"  {k:<28} {v:8.2f} ms")
+    return out
 
 
 if __name__ == "__main__":

@@ -14,6 +14,14 @@ def _cuda_reason() -> str | None:
     return None
 
 
+def pytest_configure(config):
+    # Two torch threads on a 2-core machine fight llvmpipe's and Xvfb's threads; small tensor ops
+    # then run 10-100x slower. One thread keeps the suite's time predictable.
+    import torch
+
+    torch.set_num_threads(1)
+
+
 def pytest_collection_modifyitems(config, items):
     gpu_items = [item for item in items if "gpu" in item.keywords]
     if not gpu_items:

@@ -343,7 +343,10 @@ def evaluate_arrays(arr: CurveArrays, extrapolation: Extrapolation, frames: np.n
     seg = np.clip(np.searchsorted(x, f, side="right") - 1, 0, k - 2)
     x0, x1 = x[seg], x[seg + 1]
     y0, y1 = y[seg], y[seg + 1]
-    mode = arr.interp[seg]
+    before = f < x[0]
+    after = f >= x[-1]
+    inside = ~(before | after)
+    mode = np.where(inside, arr.interp[seg], 0)  # outside the keys: extrapolated below
     out = y0.copy()  # constant
     lin = mode == 1
     if lin.any():
@@ -354,8 +357,6 @@ def evaluate_arrays(arr: CurveArrays, extrapolation: Extrapolation, frames: np.n
         t = solve_bezier_t(cp[:, 0, 0], cp[:, 1, 0], cp[:, 2, 0], cp[:, 3, 0], f[bez])
         out[bez] = _cubic(cp[:, 0, 1], cp[:, 1, 1], cp[:, 2, 1], cp[:, 3, 1], t)
 
-    before = f < x[0]
-    after = f >= x[-1]
     out[before] = y[0]
     out[after] = y[-1]
     if Extrapolation(extrapolation) == Extrapolation.LINEAR:

@@ -58,6 +58,13 @@ def insert_key(
     return curve.with_keys(curve.keys + (Keyframe(frame, value, interpolation, handle_type),))
 
 
+def indices_at(curve: Curve, frames: Iterable[float]) -> list[int]:
+    """Indices of the keys on ``frames`` (those that exist), to re-select keys after an edit
+    reordered them: keys are found by where they landed, not by where they were."""
+    where = {k.frame: i for i, k in enumerate(curve.keys)}
+    return sorted(where[float(f)] for f in frames if float(f) in where)
+
+
 def delete_keys(curve: Curve, indices: Iterable[int]) -> Curve:
     drop = set(_indices(curve, indices))
     return curve.with_keys(k for i, k in enumerate(curve.keys) if i not in drop)
@@ -146,37 +153,43 @@ def smooth_keys(curve: Curve, indices: Iterable[int], passes: int = 1) -> Curve:
 # ------------------------------------------------------------------------- simplify / bake
 
 
-def _arrays_without(arr: CurveArrays, keep: np.ndarray, extrapolation: Extrapolation) -> CurveArrays:
-    x, y, h = arr.x[keep], arr.y[keep], arr.handle[keep]
-    hl, hr = compute_handles(x, y, h, arr.hl[keep], arr.hr[keep], extrapolation)
-    return CurveArrays(x, y, arr.interp[keep], h, hl, hr)
+def _sub_arrays(arr: CurveArrays, idx: np.ndarray, extrapolation: Extrapolation) -> CurveArrays:
+    x, y, h = arr.x[idx], arr.y[idx], arr.handle[idx]
+    hl, hr = compute_handles(x, y, h, arr.hl[idx], arr.hr[idx], extrapolation)
+    return CurveArrays(x, y, arr.interp[idx], h, hl, hr)
 
 
 def simplify(curve: Curve, tolerance: float, indices: Iterable[int] | None = None) -> Curve:
     """Greedily remove keys while the curve stays within ``tolerance`` of the original.
 
     A candidate key is removed when the resulting curve differs from the original by at most
-    ``tolerance`` at every whole frame and every original key frame between the keys two
-    places away (outside that window nothing changes: auto handles only see neighbours).
-    ``indices`` limits the candidates (default: all but the first and last key)."""
+    ``tolerance`` at every whole frame and every original key frame. Removing a key changes
+    only the handles of its two new neighbours (auto handles see one key each side), so only
+    the three segments around it are re-evaluated, from a local run of six keys.
+    ``indices`` limits the candidates (default: all but the first and last key). With linear
+    extrapolation the keys next to the ends stay, so the extrapolated lines do not move."""
     k = len(curve.keys)
     if k <= 2:
         return curve
     cand = range(1, k - 1) if indices is None else [i for i in _indices(curve, indices) if 0 < i < k - 1]
     base = curve.arrays
-    keep = np.ones(k, dtype=bool)
     x = base.x
+    probe = np.union1d(np.arange(np.ceil(x[0]), np.floor(x[-1]) + 1), x)
+    reference = evaluate_arrays(base, curve.extrapolation, probe)
+    keep = np.ones(k, dtype=bool)
     for i in cand:
         trial = keep.copy()
         trial[i] = False
         alive = np.flatnonzero(trial)
-        pos = np.searchsorted(alive, i)
+        pos = int(np.searchsorted(alive, i))
+        if curve.extrapolation == Extrapolation.LINEAR and (pos == 1 or pos == len(alive) - 1):
+            continue  # the end key's handle, hence the extrapolated slope, would change
+        sub = alive[max(pos - 3, 0):min(pos + 3, len(alive))]
         lo = x[alive[max(pos - 2, 0)]]
         hi = x[alive[min(pos + 1, len(alive) - 1)]]
-        probe = np.union1d(np.arange(np.ceil(lo), np.floor(hi) + 1), x[(x >= lo) & (x <= hi)])
-        arr = _arrays_without(base, trial, curve.extrapolation)
-        err = np.abs(evaluate_arrays(arr, curve.extrapolation, probe)
-                     - evaluate_arrays(base, curve.extrapolation, probe))
+        a, b = np.searchsorted(probe, lo, side="left"), np.searchsorted(probe, hi, side="right")
+        arr = _sub_arrays(base, sub, curve.extrapolation)
+        err = np.abs(evaluate_arrays(arr, curve.extrapolation, probe[a:b]) - reference[a:b])
         if err.max(initial=0.0) <= tolerance:
             keep = trial
     return curve.with_keys(k_ for k_, m in zip(curve.keys, keep) if m)

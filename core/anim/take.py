@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import numbers
 import types
 from typing import Any, Mapping
 
@@ -37,6 +38,18 @@ class CameraState:
     distance: float = 1.0
     fov_y: float = 30.0
 
+    def __post_init__(self) -> None:
+        t = tuple(float(v) for v in self.target)
+        if len(t) != 3:
+            raise ValueError(f"CameraState.target: expected 3 numbers, got {self.target!r}")
+        object.__setattr__(self, "target", t)
+        for f in ("yaw", "pitch", "distance", "fov_y"):
+            object.__setattr__(self, f, float(getattr(self, f)))
+        if not all(np.isfinite(v) for v in t + (self.yaw, self.pitch, self.distance, self.fov_y)):
+            raise ValueError("CameraState: values must be finite")
+        if self.distance <= 0 or not 0 < self.fov_y < 180:
+            raise ValueError(f"CameraState: need distance > 0 and 0 < fov_y < 180, got {self.distance}, {self.fov_y}")
+
     def to_orbit(self) -> OrbitCamera:
         return OrbitCamera(
             target=np.array(self.target, dtype=np.float64), yaw=self.yaw, pitch=self.pitch,
@@ -66,7 +79,7 @@ class SpeechDrive:
 class Take:
     """Immutable take. ``curves`` always holds every name of CHANNEL_NAMES; ``duration`` is in
     frames (frames 0 .. duration-1 are played). Change it with ``dataclasses.replace`` or the
-    ``with_*`` helpers; edits never mutate a take another object holds."""
+    ``with_*`` methods; edits never mutate a take another object holds."""
 
     name: str = "Untitled"
     fps: float = 25.0
@@ -78,7 +91,7 @@ class Take:
     zone_settings: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.fps, (int, float)) and np.isfinite(self.fps) and self.fps > 0):
+        if not (isinstance(self.fps, numbers.Real) and np.isfinite(self.fps) and self.fps > 0):
             raise ValueError(f"Take.fps: must be a positive number, got {self.fps!r}")
         if int(self.duration) != self.duration or self.duration < 1:
             raise ValueError(f"Take.duration: must be a positive whole number of frames, got {self.duration!r}")
@@ -131,8 +144,9 @@ class Take:
     def evaluate_au(self, frames, for_deformation: bool = True) -> np.ndarray:
         """AU intensities at ``frames`` [F] -> [F, 17] in AU_NAMES order.
 
-        for_deformation: solo hides the non-solo channels and values are clamped to 0..5, the
-        range the rig accepts (the stored curves may overshoot; the clamp is not applied to them)."""
+        for_deformation: mute and solo apply and values are clamped to 0..5, the range the rig
+        accepts (stored curves may overshoot; they are not clamped). False: the raw curves, mute
+        and solo ignored, for drawing them in the graph editor."""
         f = np.asarray(frames, dtype=np.float64)
         solo = for_deformation and self.any_solo()
         out = np.stack([self._channel_for_deformation(n, f, solo) if for_deformation

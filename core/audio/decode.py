@@ -6,7 +6,6 @@ original samples for playback and derives a 16 kHz mono copy for analysis on dem
 """
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -65,11 +65,21 @@ class Player:
             self._open(device, latency)
         except Exception as e:  # PortAudio missing, no devices, unknown device, unsupported format...
             self._fallback(f"{type(e).__name__}: {e}")
+        self._make_grains()
+        if self._stream is not None:
+            try:
+                self._stream.start()
+            except Exception as e:
+                stream, self._stream = self._stream, None
+                stream.close()
+                self._fallback(f"{type(e).__name__}: {e}")
+                self._make_grains()
+
+    def _make_grains(self) -> None:
+        # Allocated before the stream starts: the callback reads them from its first block.
         n_grain = max(1, int(round(SCRUB_GRAIN_S * self._rate)))
         self._grain_window = np.hanning(n_grain).astype(np.float32)[:, None]
         self._grains = np.zeros((_N_GRAINS, n_grain, self._buf.shape[1]), np.float32)
-        if self._stream is not None:
-            self._stream.start()
 
     # --- setup ---------------------------------------------------------------------------------
     def _open(self, device, latency) -> None:

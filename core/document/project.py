@@ -240,13 +240,18 @@ def take_from_json(data: Any, path: str | os.PathLike = "<memory>") -> Take:
     target = r.get(cam, "target", "camera", [0.0, 0.0, 0.0])
     if not isinstance(target, list) or len(target) != 3:
         raise r.fail("camera.target", "expected [x, y, z]")
-    camera = CameraState(
-        tuple(r.num(v, f"camera.target[{i}]") for i, v in enumerate(target)),
-        r.num(r.get(cam, "yaw", "camera", 0.0), "camera.yaw"),
-        r.num(r.get(cam, "pitch", "camera", 0.0), "camera.pitch"),
-        r.num(r.get(cam, "distance", "camera", 1.0), "camera.distance", positive=True),
-        r.num(r.get(cam, "fov_y", "camera", 30.0), "camera.fov_y", positive=True),
-    )
+    try:
+        camera = CameraState(
+            tuple(r.num(v, f"camera.target[{i}]") for i, v in enumerate(target)),
+            r.num(r.get(cam, "yaw", "camera", 0.0), "camera.yaw"),
+            r.num(r.get(cam, "pitch", "camera", 0.0), "camera.pitch"),
+            r.num(r.get(cam, "distance", "camera", 1.0), "camera.distance", positive=True),
+            r.num(r.get(cam, "fov_y", "camera", 30.0), "camera.fov_y", positive=True),
+        )
+    except TakeFileError:
+        raise
+    except ValueError as exc:
+        raise r.fail("camera", str(exc)) from None
     zones = r.obj(r.get(data, "zone_settings", "", {}), "zone_settings")
     _check_finite_tree(r, zones, "zone_settings")
     tracks = r.obj(r.get(data, "tracks", ""), "tracks")
@@ -260,8 +265,11 @@ def take_from_json(data: Any, path: str | os.PathLike = "<memory>") -> Take:
                 r.boolean(r.get(td, "driven_by_audio", f"tracks.{ch}", True), f"tracks.{ch}.driven_by_audio"),
                 r.boolean(r.get(td, "override", f"tracks.{ch}", False), f"tracks.{ch}.override"),
             )
-    return Take(name=name, fps=fps, duration=int(duration), audio=audio, curves=curves, speech=speech,
-                camera=camera, zone_settings=zones)
+    try:
+        return Take(name=name, fps=fps, duration=int(duration), audio=audio, curves=curves, speech=speech,
+                    camera=camera, zone_settings=zones)
+    except ValueError as exc:
+        raise TakeFileError(path, str(exc)) from None
 
 
 def load_take(path: str | os.PathLike) -> Take:

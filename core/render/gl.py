@@ -12,8 +12,13 @@ Runs headless through EGL (Mesa llvmpipe on CPU machines) or inside a Qt widget'
     renderer.draw(splats, camera, ctx.detect_framebuffer(), width, height, background)
 
 The maths follows core.render.base: SH colours come from core.render.common.eval_sh on the CPU,
-the EWA projection (1.3x FOV clamp, +0.3 px^2 blur, conic) runs in the vertex shader exactly as
+the EWA projection (1.3x FOV clamp, +0.3 px^2 blur, conic) runs in a vertex shader exactly as
 core.render.common.project_ewa does it, and the fragment shader applies the 3-sigma / 1/255 cut.
+
+Per frame: the CPU sorts the Gaussians back to front by camera depth (numpy) and uploads their rows
+in that order; pass 1 projects each Gaussian once (points, transform feedback); pass 2 draws one
+instanced quad per Gaussian along its ellipse's eigen-axes, blended ONE, ONE_MINUS_SRC_ALPHA into
+an RGBA16F colour target and an RG32F (depth * alpha, alpha) target.
 """
 from __future__ import annotations
 
@@ -40,26 +45,102 @@ if TYPE_CHECKING:
     from core.camera import Camera
     from core.gaussians import GaussianCloud
 
-#: Floats per instance in the vertex buffer: mean 3, covariance 6 (xx xy xz yy yz zz), rgb 3,
-#: opacity 1, padding 3 (a 64-byte stride keeps rows aligned for the gather).
+#: Floats per Gaussian in the vertex buffer: mean 3, quaternion (w, x, y, z) 4, scales (standard
+#: deviations) 3, rgb 3, opacity 1, the squared Mahalanobis reach 1, padding 1 (64-byte rows).
 STRIDE = 16
-_MEAN, _COV, _RGB, _OPA = slice(0, 3), slice(3, 9), slice(9, 12), 12
+_MEAN, _QUAT, _SCALE, _RGB, _OPA, _REACH = slice(0, 3), slice(3, 7), slice(7, 10), slice(10, 13), 13, 14
+#: Rows per SH evaluation chunk: keeps each torch op below its parallel grain size, so it runs on
+#: the calling thread (torch's thread pool fighting llvmpipe's for two cores costs 10x).
+_SH_CHUNK = 8192
 
-_VERTEX_SHADER = f"""
+#: Floats per projected Gaussian written by the projection pass (transform feedback): centre 2,
+#: scaled eigen-axes 2 + 2, conic 3, rgb 3, opacity 1 (0 = culled), depth 1.
+PROJECTED_STRIDE = 14
+
+# Pass 1, one invocation per Gaussian (points, rasteriser off, results captured by transform
+# feedback): the EWA projection of core.render.common.project_ewa. Running it per instance instead
+# of per quad corner does the maths once rather than four times.
+_PROJECT_SHADER = f"""
 #version 330 core
-in vec2 in_corner;          // quad corner in (-1, -1) .. (1, 1), along the ellipse's eigen-axes
 in vec3 in_mean;
-in vec3 in_cov_a;           // xx xy xz
-in vec3 in_cov_b;           // yy yz zz
+in vec4 in_quat;            // (w, x, y, z), not necessarily normalised
+in vec3 in_scale;           // standard deviations along the rotated axes
 in vec3 in_rgb;
 in float in_opacity;
+in float in_reach2;         // d^2 out to which alpha can pass both cuts (> 0)
 
 uniform mat3 u_rot;         // world-to-camera rotation
 uniform vec3 u_trans;
 uniform vec4 u_intr;        // fx fy cx cy
-uniform vec2 u_size;        // width height in pixels
 uniform vec2 u_lim;         // FOV clamp limits on x/z, y/z
 uniform vec2 u_near_far;
+
+out vec2 p_centre;          // projected mean, pixels
+out vec2 p_axis1;           // major eigen-axis scaled to the quad's half extent, pixels
+out vec2 p_axis2;
+out vec3 p_conic;           // (a, b, c) of the inverse 2-D covariance
+out vec3 p_rgb;
+out vec2 p_opacity_depth;   // opacity (0 when culled), camera z
+
+void main() {{
+    p_rgb = in_rgb;
+    p_centre = vec2(0.0);
+    p_axis1 = vec2(0.0);
+    p_axis2 = vec2(0.0);
+    p_conic = vec3(0.0);
+    vec3 p = u_rot * in_mean + u_trans;
+    float z = p.z;
+    p_opacity_depth = vec2(0.0, z);
+    if (z <= u_near_far.x || z >= u_near_far.y) return;
+    float fx = u_intr.x, fy = u_intr.y;
+    float tx = clamp(p.x / z, -u_lim.x, u_lim.x) * z;
+    float ty = clamp(p.y / z, -u_lim.y, u_lim.y) * z;
+    // GLSL matrices are column-major: J is 2x3 (rows: image x, y), stored as mat3x2.
+    mat3x2 jac = mat3x2(fx / z, 0.0, 0.0, fy / z, -fx * tx / (z * z), -fy * ty / (z * z));
+    // Sigma = R S S^T R^T (core.gaussians.covariances); R from the quaternion, built by columns.
+    vec4 q = normalize(in_quat);
+    float w = q.x, x = q.y, y = q.z, zq = q.w;
+    mat3 rot = mat3(1.0 - 2.0 * (y * y + zq * zq), 2.0 * (x * y + w * zq), 2.0 * (x * zq - w * y),
+                    2.0 * (x * y - w * zq), 1.0 - 2.0 * (x * x + zq * zq), 2.0 * (y * zq + w * x),
+                    2.0 * (x * zq + w * y), 2.0 * (y * zq - w * x), 1.0 - 2.0 * (x * x + y * y));
+    mat3 m = rot * mat3(in_scale.x, 0.0, 0.0, 0.0, in_scale.y, 0.0, 0.0, 0.0, in_scale.z);
+    mat3 sigma = m * transpose(m);
+    mat3x2 t = jac * u_rot;
+    mat2 cov2 = t * sigma * transpose(t);
+    float a = cov2[0][0] + {BLUR_EPS2D};
+    float b = cov2[1][0];
+    float c = cov2[1][1] + {BLUR_EPS2D};
+    float det = a * c - b * b;
+    if (det <= 1e-12) return;
+    p_conic = vec3(c, -b, a) / det;
+    float mid = 0.5 * (a + c);
+    float disc = sqrt(max(mid * mid - det, 0.0));
+    float lam1 = mid + disc;
+    float lam2 = max(mid - disc, 0.0);
+    // Major eigenvector; (b, lam1 - a) degenerates for a diagonal covariance, then pick the axis.
+    vec2 axis1 = abs(b) > 1e-6 * mid ? normalize(vec2(b, lam1 - a)) : (a >= c ? vec2(1.0, 0.0) : vec2(0.0, 1.0));
+    // The quad circumscribes the ellipse d^2 = reach^2, so every pixel centre that can pass the
+    // cuts is inside it.
+    p_axis1 = sqrt(in_reach2 * lam1) * axis1;
+    p_axis2 = sqrt(in_reach2 * lam2) * vec2(-axis1.y, axis1.x);
+    p_centre = vec2(fx * p.x / z + u_intr.z, fy * p.y / z + u_intr.w);
+    p_opacity_depth.x = in_opacity;
+}}
+"""
+_PROJECT_VARYINGS = ["p_centre", "p_axis1", "p_axis2", "p_conic", "p_rgb", "p_opacity_depth"]
+
+# Pass 2: one instanced quad per projected Gaussian, spanning the ellipse's eigen-axes.
+_VERTEX_SHADER = """
+#version 330 core
+in vec2 in_corner;          // quad corner in (-1, -1) .. (1, 1)
+in vec2 in_centre;
+in vec2 in_axis1;
+in vec2 in_axis2;
+in vec3 in_conic;
+in vec3 in_rgb;
+in vec2 in_opacity_depth;
+
+uniform vec2 u_size;        // width height in pixels
 uniform float u_y_sign;     // +1: image row 0 at window y 0 (read back), -1: row 0 on top (display)
 
 flat out vec3 v_conic;
@@ -68,55 +149,20 @@ flat out float v_opacity;
 flat out float v_depth;
 out vec2 v_offset;          // pixel offset from the projected mean
 
-const float CULLED_Z = 2.0;  // outside the clip volume, so the primitive is dropped
-
-void main() {{
-    vec3 p = u_rot * in_mean + u_trans;
-    float z = p.z;
-    if (z <= u_near_far.x || z >= u_near_far.y) {{
-        gl_Position = vec4(0.0, 0.0, CULLED_Z, 1.0);
+void main() {
+    if (in_opacity_depth.x <= 0.0) {
+        gl_Position = vec4(0.0, 0.0, 2.0, 1.0);  // outside the clip volume: dropped
         return;
-    }}
-    float fx = u_intr.x, fy = u_intr.y;
-    float tx = clamp(p.x / z, -u_lim.x, u_lim.x) * z;
-    float ty = clamp(p.y / z, -u_lim.y, u_lim.y) * z;
-    // GLSL matrices are column-major: J is 2x3 (rows: image x, y), stored as mat3x2.
-    mat3x2 jac = mat3x2(fx / z, 0.0, 0.0, fy / z, -fx * tx / (z * z), -fy * ty / (z * z));
-    mat3 sigma = mat3(in_cov_a.x, in_cov_a.y, in_cov_a.z,
-                      in_cov_a.y, in_cov_b.x, in_cov_b.y,
-                      in_cov_a.z, in_cov_b.y, in_cov_b.z);
-    mat3x2 t = jac * u_rot;
-    mat2 cov2 = t * sigma * transpose(t);
-    float a = cov2[0][0] + {BLUR_EPS2D};
-    float b = cov2[1][0];
-    float c = cov2[1][1] + {BLUR_EPS2D};
-    float det = a * c - b * b;
-    // Only an opacity above 1/255 can pass the alpha cut, and only out to d^2 = 2 ln(255 * opacity).
-    float d2_max = min({SIGMA_CUTOFF * SIGMA_CUTOFF}, 2.0 * log(in_opacity / {ALPHA_MIN}));
-    if (det <= 1e-12 || d2_max <= 0.0) {{
-        gl_Position = vec4(0.0, 0.0, CULLED_Z, 1.0);
-        return;
-    }}
-    v_conic = vec3(c, -b, a) / det;
-    float mid = 0.5 * (a + c);
-    float disc = sqrt(max(mid * mid - det, 0.0));
-    float lam1 = mid + disc;
-    float lam2 = max(mid - disc, 0.0);
-    float theta = 0.5 * atan(2.0 * b, a - c);
-    vec2 axis1 = vec2(cos(theta), sin(theta));
-    vec2 axis2 = vec2(-axis1.y, axis1.x);
-    // +1 px of margin on each axis so pixel centres on the 3-sigma boundary are never clipped.
-    vec2 offset = in_corner.x * (sqrt(d2_max * lam1) + 1.0) * axis1
-                + in_corner.y * (sqrt(d2_max * lam2) + 1.0) * axis2;
-    vec2 centre = vec2(fx * p.x / z + u_intr.z, fy * p.y / z + u_intr.w);
-    vec2 pix = centre + offset;
-    vec2 ndc = 2.0 * pix / u_size - 1.0;
+    }
+    vec2 offset = in_corner.x * in_axis1 + in_corner.y * in_axis2;
+    vec2 ndc = 2.0 * (in_centre + offset) / u_size - 1.0;
     gl_Position = vec4(ndc.x, u_y_sign * ndc.y, 0.0, 1.0);
     v_offset = offset;
+    v_conic = in_conic;
     v_rgb = in_rgb;
-    v_opacity = in_opacity;
-    v_depth = z;
-}}
+    v_opacity = in_opacity_depth.x;
+    v_depth = in_opacity_depth.y;
+}
 """
 
 _FRAGMENT_SHADER = f"""
@@ -142,12 +188,16 @@ void main() {{
 """
 
 
-class GLSplats:
-    """A cloud packed for the GL renderer: per-Gaussian rows [N, STRIDE] float32 plus the SH
-    coefficients for the per-frame colour. Update moving parts with update() instead of
-    re-preparing; N is fixed for the life of the object.
+class GLSplatsError(ValueError):
+    """GLSplats.update was given data of the wrong shape or with non-finite values."""
 
-    Attributes: packed [N, 16] float32 (mean, covariance, rgb, opacity), sh [N, K, 3] torch float32.
+
+class GLSplats:
+    """A cloud packed for the GL renderer. N is fixed for the life of the object; per frame, change
+    what moved with update() (a copy into the packed rows, no maths) instead of re-preparing.
+
+    Attributes: packed [N, 16] float32 rows (mean 3, quaternion 4, scales 3, rgb 3, opacity,
+    squared reach, pad), sh [N, K, 3] torch float32 (for the per-view colour when K > 1).
     """
 
     def __init__(self, cloud: "GaussianCloud"):
@@ -159,13 +209,9 @@ class GLSplats:
         self.packed = np.zeros((self.num, STRIDE), dtype=np.float32)
         with torch.no_grad():
             self.sh = cloud.sh.detach().to("cpu", torch.float32).contiguous()
-            self.packed[:, _OPA] = cloud.opacity.detach().to("cpu", torch.float32).numpy()
             if self.sh.shape[1] == 1:  # view-independent: colour once
                 self.packed[:, _RGB] = (SH_C0 * self.sh[:, 0] + 0.5).clamp_min(0.0).numpy()
-        self._quats = cloud.quats.detach().to("cpu", torch.float32)
-        self._log_scales = cloud.log_scales.detach().to("cpu", torch.float32)
-        self.update(means=cloud.means)
-        self._update_covariances()
+        self.update(means=cloud.means, quats=cloud.quats, log_scales=cloud.log_scales, opacities=cloud.opacities)
 
     @property
     def sh_degree(self) -> int:
@@ -181,63 +227,75 @@ class GLSplats:
 
     def update(self, means=None, quats=None, log_scales=None, opacities=None) -> None:
         """Replace per-Gaussian geometry: means [N, 3], quats [N, 4] (w, x, y, z), log_scales [N, 3],
-        opacities [N] (logits, as in GaussianCloud). Torch tensors or numpy arrays."""
-        import torch
+        opacities [N] (logits, as in GaussianCloud). Torch tensors or numpy arrays. Raises
+        GLSplatsError on a wrong shape or bad values (nothing is changed then)."""
 
-        def as_t(x, cols, name):
-            t = torch.as_tensor(x).detach().to("cpu", torch.float32)
+        def as_np(x, cols, name):
+            if hasattr(x, "detach"):  # torch, possibly on another device or with autograd
+                x = x.detach().to("cpu").numpy()
+            a = np.asarray(x, dtype=np.float32)
             shape = (self.num, cols) if cols else (self.num,)
-            if tuple(t.shape) != shape:
-                raise ValueError(f"GLSplats.update: {name} expected shape {list(shape)}, got {list(t.shape)}")
-            return t
+            if a.shape != shape:
+                raise GLSplatsError(f"GLSplats.update: {name} expected shape {list(shape)}, got {list(a.shape)}")
+            bad = ~np.isfinite(a.reshape(self.num, max(cols, 1))).all(axis=1)
+            if bad.any():
+                raise GLSplatsError(
+                    f"GLSplats.update: {name} has {int(bad.sum())} of {self.num} rows that are not finite "
+                    f"(first bad row {int(np.flatnonzero(bad)[0])})"
+                )
+            return a
 
-        if means is not None:
-            self.packed[:, _MEAN] = as_t(means, 3, "means").numpy()
-        if opacities is not None:
-            self.packed[:, _OPA] = torch.sigmoid(as_t(opacities, 0, "opacities")).numpy()
+        # Check everything before changing anything.
+        means = None if means is None else as_np(means, 3, "means")
+        quats = None if quats is None else as_np(quats, 4, "quats")
+        log_scales = None if log_scales is None else as_np(log_scales, 3, "log_scales")
+        opacities = None if opacities is None else as_np(opacities, 0, "opacities")
         if quats is not None:
-            self._quats = as_t(quats, 4, "quats")
+            zero = np.einsum("ij,ij->i", quats, quats) < 1e-24
+            if zero.any():
+                raise GLSplatsError(f"GLSplats.update: quats has {int(zero.sum())} zero quaternions")
+        if means is not None:
+            self.packed[:, _MEAN] = means
+        if quats is not None:
+            self.packed[:, _QUAT] = quats
         if log_scales is not None:
-            self._log_scales = as_t(log_scales, 3, "log_scales")
-        if quats is not None or log_scales is not None:
-            self._update_covariances()
-
-    def _update_covariances(self) -> None:
-        import torch
-
-        from core.gaussians import quat_to_rotmat
-
-        with torch.no_grad():
-            m = quat_to_rotmat(self._quats) * torch.exp(self._log_scales)[:, None, :]
-            # Only the six distinct entries of the symmetric R S S^T R^T.
-            r0, r1, r2 = m[:, 0], m[:, 1], m[:, 2]
-            cov = torch.stack(
-                [(r0 * r0).sum(1), (r0 * r1).sum(1), (r0 * r2).sum(1),
-                 (r1 * r1).sum(1), (r1 * r2).sum(1), (r2 * r2).sum(1)], 1)
-        self.packed[:, _COV] = cov.numpy()
+            self.packed[:, _SCALE] = np.exp(log_scales)
+        if opacities is not None:
+            with np.errstate(over="ignore"):
+                opacity = 1.0 / (1.0 + np.exp(-opacities))
+            self.packed[:, _OPA] = opacity
+            # alpha = opacity * exp(-d^2/2) stays >= 1/255 only out to d^2 = 2 ln(255 opacity): a
+            # tighter quad than 3 sigma for faint splats; <= 0 means the splat can never show.
+            with np.errstate(divide="ignore"):
+                reach = 2.0 * np.log(np.maximum(opacity, 1e-30) / ALPHA_MIN)
+            self.packed[:, _REACH] = np.minimum(reach, SIGMA_CUTOFF * SIGMA_CUTOFF)
 
     def colors(self, camera: "Camera") -> None:
-        """Write the view-dependent RGB for this camera into the packed rows (SH degree >= 1)."""
+        """Write the view-dependent RGB for this camera into the packed rows (SH degree >= 1),
+        with core.render.common.eval_sh as sh_colors does."""
         if self.sh.shape[1] == 1 or self.num == 0:
             return
         import torch
 
         from core.render.common import eval_sh
 
+        dirs = self.packed[:, _MEAN] - camera.position.astype(np.float32)
+        dirs /= np.maximum(np.linalg.norm(dirs, axis=1, keepdims=True), 1e-12)
+        dirs_t = torch.from_numpy(dirs)
         with torch.no_grad():
-            means = torch.from_numpy(self.packed[:, _MEAN].copy())
-            dirs = means - torch.as_tensor(camera.position, dtype=torch.float32)
-            dirs = dirs / dirs.norm(dim=1, keepdim=True).clamp_min(1e-12)
-            self.packed[:, _RGB] = (eval_sh(self.sh, dirs) + 0.5).clamp_min(0.0).numpy()
+            for i in range(0, self.num, _SH_CHUNK):
+                rgb = eval_sh(self.sh[i:i + _SH_CHUNK], dirs_t[i:i + _SH_CHUNK]) + 0.5
+                self.packed[i:i + _SH_CHUNK, _RGB] = rgb.clamp_min(0.0).numpy()
 
     def sorted_rows(self, camera: "Camera", out: np.ndarray | None = None) -> np.ndarray:
-        """Rows inside near/far, farthest first [M, STRIDE] (into out[:M] when given).
+        """Rows inside near/far, farthest first [M, STRIDE] (into out[:M] when given), with this
+        view's colours.
 
         Ties keep the lower index in front, as a stable front-to-back sort does."""
         self.colors(camera)
         rot = camera.rotation.astype(np.float32)
         z = self.packed[:, _MEAN] @ rot[2] + np.float32(camera.viewmat[2, 3])
-        idx = np.flatnonzero((z > camera.near) & (z < camera.far))
+        idx = np.flatnonzero((z > camera.near) & (z < camera.far) & (self.packed[:, _REACH] > 0))
         order = idx[np.argsort(z[idx], kind="stable")[::-1]]
         m = order.shape[0]
         if out is None:
@@ -272,11 +330,14 @@ class GLRenderer(Renderer):
             raise RenderError(f"GLRenderer: OpenGL 3.3 needed, the context offers {ctx.version_code}")
         self.ctx = ctx
         self._dtype = "f2" if float_bits == 16 else "f4"
+        self.project_program = ctx.program(vertex_shader=_PROJECT_SHADER, varyings=_PROJECT_VARYINGS)
         self.program = ctx.program(vertex_shader=_VERTEX_SHADER, fragment_shader=_FRAGMENT_SHADER)
         corners = np.array([-1, -1, 1, -1, -1, 1, 1, 1], dtype=np.float32)
         self._corner_buf = ctx.buffer(corners.tobytes())
         self._capacity = 0
         self._instance_buf = None
+        self._projected_buf = None
+        self._project_vao = None
         self._vao = None
         self._staging = np.zeros((0, STRIDE), dtype=np.float32)
         self._fbo = None
@@ -289,18 +350,27 @@ class GLRenderer(Renderer):
             return
         cap = max(n, int(self._capacity * 1.5), 1024)
         nbytes = cap * STRIDE * 4
+        projected_bytes = cap * PROJECTED_STRIDE * 4
         if self._instance_buf is None:
             self._instance_buf = self.ctx.buffer(reserve=nbytes, dynamic=True)
+            self._projected_buf = self.ctx.buffer(reserve=projected_bytes, dynamic=True)
+            self._project_vao = self.ctx.vertex_array(
+                self.project_program,
+                [(self._instance_buf, "3f 4f 3f 3f 1f 1f 4x",
+                  "in_mean", "in_quat", "in_scale", "in_rgb", "in_opacity", "in_reach2")],
+            )
             self._vao = self.ctx.vertex_array(
                 self.program,
                 [
                     (self._corner_buf, "2f", "in_corner"),
-                    (self._instance_buf, "3f 3f 3f 3f 1f 12x/i",
-                     "in_mean", "in_cov_a", "in_cov_b", "in_rgb", "in_opacity"),
+                    (self._projected_buf, "2f 2f 2f 3f 3f 2f/i",
+                     "in_centre", "in_axis1", "in_axis2", "in_conic", "in_rgb", "in_opacity_depth"),
                 ],
             )
         else:
+            # Same buffer objects (the vertex arrays stay valid), new storage.
             self._instance_buf.orphan(nbytes)
+            self._projected_buf.orphan(projected_bytes)
         self._staging = np.zeros((cap, STRIDE), dtype=np.float32)
         self._capacity = cap
 
@@ -325,7 +395,8 @@ class GLRenderer(Renderer):
         if self.ctx is None:
             return
         self._release_fbo()
-        for obj in (self._vao, self._instance_buf, self._corner_buf, self.program):
+        for obj in (self._vao, self._project_vao, self._instance_buf, self._projected_buf, self._corner_buf,
+                    self.program, self.project_program):
             if obj is not None:
                 obj.release()
         if self._own_ctx:
@@ -375,13 +446,15 @@ class GLRenderer(Renderer):
         if n == 0:
             return 0
         self._instance_buf.write(rows)
+        proj = self.project_program
+        proj["u_rot"].write(np.ascontiguousarray(camera.rotation.T, dtype=np.float32))  # column-major
+        proj["u_trans"].value = tuple(float(v) for v in camera.viewmat[:3, 3])
+        proj["u_intr"].value = (camera.fx, camera.fy, camera.cx, camera.cy)
+        proj["u_lim"].value = (FOV_CLAMP * 0.5 * width / camera.fx, FOV_CLAMP * 0.5 * height / camera.fy)
+        proj["u_near_far"].value = (camera.near, camera.far)
+        self._project_vao.transform(self._projected_buf, mode=ctx.POINTS, vertices=n)
         prog = self.program
-        prog["u_rot"].write(np.ascontiguousarray(camera.rotation.T, dtype=np.float32))  # column-major
-        prog["u_trans"].value = tuple(float(v) for v in camera.viewmat[:3, 3])
-        prog["u_intr"].value = (camera.fx, camera.fy, camera.cx, camera.cy)
         prog["u_size"].value = (float(width), float(height))
-        prog["u_lim"].value = (FOV_CLAMP * 0.5 * width / camera.fx, FOV_CLAMP * 0.5 * height / camera.fy)
-        prog["u_near_far"].value = (camera.near, camera.far)
         prog["u_y_sign"].value = -1.0 if flip_y else 1.0
         ctx.enable_only(ctx.BLEND)
         ctx.blend_equation = ctx.FUNC_ADD
@@ -399,7 +472,10 @@ class GLRenderer(Renderer):
         background: Sequence[float] = (0.0, 0.0, 0.0),
     ) -> RenderResult:
         """Render offscreen and read back colour [H, W, 3], alpha [H, W, 1], depth [H, W, 1]
-        (torch float32, CPU). cloud: a GaussianCloud or a GLSplats from prepare()."""
+        (torch float32, CPU). cloud: a GaussianCloud or a GLSplats from prepare().
+
+        The offscreen framebuffer stays bound afterwards; on a widget's shared context Qt binds
+        the widget's own framebuffer again before paintGL, and draw() binds the one it is given."""
         import torch
 
         from core.render.common import background_tensor

@@ -14,7 +14,7 @@ from core.render.common import project_ewa, sh_colors
 
 moderngl = pytest.importorskip("moderngl")
 
-from core.render.gl import GLRenderer, GLSplats  # noqa: E402
+from core.render.gl import GLRenderer, GLSplatsError  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -221,8 +221,14 @@ def test_prepared_update_matches_fresh_cloud(renderer):
     a = renderer.render(splats, cam)
     b = renderer.render(moved, cam)
     assert torch.equal(a.color, b.color) and torch.equal(a.depth, b.depth)
-    with pytest.raises(ValueError, match="means"):
+    with pytest.raises(GLSplatsError, match="means expected shape"):
         splats.update(means=torch.zeros(5, 3))
+    bad = moved.log_scales.clone()
+    bad[7, 1] = float("nan")
+    with pytest.raises(GLSplatsError, match="log_scales has 1 of 300 rows that are not finite .first bad row 7"):
+        splats.update(means=cloud.means, log_scales=bad)
+    assert torch.equal(renderer.render(splats, cam).color, b.color)  # a refused update changes nothing
+    assert issubclass(GLSplatsError, ValueError)
 
 
 def test_growing_cloud_and_resizing_reuse_the_renderer(renderer):
@@ -254,3 +260,18 @@ def test_draw_into_a_display_framebuffer_puts_row_zero_on_top(renderer):
     finally:
         fbo.release()
         tex.release()
+
+
+def test_external_context_is_used_and_left_open():
+    ctx = moderngl.create_standalone_context(backend="egl")
+    try:
+        r = GLRenderer(ctx)
+        assert r.ctx is ctx
+        res = r.render(single((0.0, 0.0, 0.0), (1.0, 0.0, 0.0), (0.1, 0.1, 0.1)), front_camera(32, 24))
+        assert float(res.alpha.max()) > 0.5
+        r.close()
+        ctx.buffer(reserve=16).release()  # the context still works after the renderer is closed
+    finally:
+        ctx.release()
+    with pytest.raises(ValueError, match="float_bits"):
+        GLRenderer(float_bits=8)

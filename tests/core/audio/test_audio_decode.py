@@ -19,6 +19,7 @@ def _tone(rate: int, seconds: float, channels: int, freq: float = 440.0) -> np.n
     [
         (".wav", "WAV", "PCM_16", 44100, 2),
         (".wav", "WAV", "FLOAT", 16000, 1),
+        (".wav", "WAV", "PCM_24", 96000, 6),
         (".flac", "FLAC", "PCM_24", 48000, 1),
         (".ogg", "OGG", "VORBIS", 22050, 2),
         (".mp3", "MP3", "MPEG_LAYER_III", 44100, 1),

@@ -4,9 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.audio.features import (
-    MEL_RATE, N_MELS, FeatureError, load_external_features, log_mel, mel_filterbank, mel_windows,
+    N_MELS, FeatureError, load_external_features, log_mel, mel_filterbank, mel_windows,
     resample_features,
 )
 from core.audio.waveform import WaveformSummary
@@ -122,3 +124,44 @@ def test_waveform_summary_any_zoom_and_outside():
     # Zoomed in past one sample per column still works.
     mins, maxs = ws.summary(100, 110, 40)
     assert maxs.shape == (40,) and np.isin(maxs, x[100:110].max(axis=1)).all()
+
+
+def test_core_audio_imports_no_qt():
+    import subprocess
+    import sys
+
+    code = ("import sys, core.audio, core.audio.decode, core.audio.features, core.audio.waveform, "
+            "core.audio.speech_driver, core.audio.speech_eval, core.audio.espeak, core.audio.playback; "
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'shiboken6')]; "
+            "print(bad); sys.exit(1 if bad else 0)")
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+_WAVE = np.random.default_rng(3).normal(size=20_000).astype(np.float32)
+_WAVE_SUMMARY = WaveformSummary(_WAVE)
+
+
+@settings(max_examples=60, deadline=None)
+@given(start=st.integers(-500, 19_000), length=st.integers(1, 25_000), columns=st.integers(1, 2500))
+def test_waveform_summary_bounds_any_range(start, length, columns):
+    end = start + length
+    mins, maxs = _WAVE_SUMMARY.summary(start, end, columns)
+    assert mins.shape == (columns,) and (mins <= maxs).all()
+    a, b = max(start, 0), min(end, _WAVE.shape[0])
+    if a >= b:
+        assert (maxs == 0).all() and (mins == 0).all()
+        return
+    per_col = length / columns
+    block = max(bl for bl in _WAVE_SUMMARY.blocks if bl <= max(per_col, 1))
+    # Everything in the range is shown, and nothing from outside its enclosing blocks.
+    lo, hi = (a // block) * block, min(-(-b // block) * block, _WAVE.shape[0])
+    edges = start + per_col * np.arange(columns + 1)
+    inside = (edges[1:] > 0) & (edges[:-1] < _WAVE.shape[0])
+    assert (maxs[~inside] == 0).all() and (mins[~inside] == 0).all()
+    vmin, vmax = mins[inside], maxs[inside]
+    assert vmax.max() >= _WAVE[a:b].max() and vmin.min() <= _WAVE[a:b].min()
+    assert vmax.max() <= _WAVE[lo:hi].max() and vmin.min() >= _WAVE[lo:hi].min()

@@ -1,0 +1,112 @@
+"""`main.py export`: export a take (the sample take by default) as MP4, PNG/PLY sequences or curves."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from core.commands.render import parse_size
+
+NAME = "export"
+HELP = "export a take as MP4 with audio, a PNG or PLY sequence, or AU curves (CSV/JSON)"
+
+
+def parse_range(text: str) -> tuple[int, int]:
+    start, sep, end = text.partition(":")
+    try:
+        if not sep:
+            raise ValueError
+        return int(start), int(end)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"range must look like START:END in frames, got {text!r}") from None
+
+
+def parse_rgb(text: str) -> tuple[float, float, float]:
+    try:
+        rgb = tuple(float(v) for v in text.split(","))
+        if len(rgb) != 3 or not all(0.0 <= v <= 1.0 for v in rgb):
+            raise ValueError
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"background must be R,G,B in 0..1, got {text!r}") from None
+    return rgb
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("take", nargs="?", help="a take project file (.emz); default: the bundled sample take")
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help="target: .mp4, .png (name_00000.png ...), .ply, .json, .csv, or a directory")
+    p.add_argument("--format", choices=["mp4", "png", "ply", "openface", "arkit", "json"],
+                   help="output format (default: from OUT's extension; needed for .csv and directories)")
+    p.add_argument("--size", type=parse_size, default=(512, 512), metavar="WxH")
+    p.add_argument("--fps", type=float, default=None, help="output frame rate (default: the take's); re-times")
+    p.add_argument("--range", type=parse_range, default=None, metavar="START:END",
+                   help="timeline frames of the take, END exclusive (default: the whole take)")
+    p.add_argument("--yaw", type=float, default=0.0, help="degrees; positive orbits toward the viewer's right")
+    p.add_argument("--pitch", type=float, default=0.0, help="degrees; positive looks down from above")
+    p.add_argument("--distance", type=float, default=None, help="camera distance (default: frame the head)")
+    p.add_argument("--fov", type=float, default=30.0, help="vertical field of view in degrees")
+    p.add_argument("--background", type=parse_rgb, default=(0.0, 0.0, 0.0), metavar="R,G,B",
+                   help="MP4 background in 0..1 (PNG sequences are always transparent)")
+    p.add_argument("--backend", default="auto", choices=["auto", "gl", "reference", "gsplat"])
+    p.add_argument("--driver", default="rig", choices=["rig"], help="what deforms the head")
+    p.add_argument("--crf", type=int, default=18, help="H.264 quality, 0 (lossless) .. 51 (default 18)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+class ProgressBar:
+    """A one-line text bar on stderr: [#####.....] 42/120 frames 12.3 fps."""
+
+    def __init__(self, stream=sys.stderr, width: int = 30):
+        self.stream, self.width = stream, width
+        self.start = time.perf_counter()
+        self._last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if done < total and now - self._last < 0.1:  # redraw at most 10 times a second
+            return
+        self._last = now
+        filled = int(self.width * done / max(total, 1))
+        rate = done / max(now - self.start, 1e-9)
+        self.stream.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} frames {rate:5.1f} fps")
+        if done >= total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def run(args) -> int:
+    from core.export import ExportCancelled, ExportError, ExportOptions, export_take
+
+    try:
+        if args.take:
+            from core.document.project import load_take
+
+            take = load_take(args.take)
+        else:
+            from core.sample import sample_take
+
+            take = sample_take()
+        options = ExportOptions(
+            args.output, format=args.format, size=args.size, fps=args.fps, frame_range=args.range,
+            yaw=args.yaw, pitch=args.pitch, distance=args.distance, fov_y=args.fov, background=args.background,
+            backend=args.backend, driver=args.driver, crf=args.crf,
+        )
+        fmt = options.resolved_format()
+        head = None
+        if fmt not in ("openface", "arkit", "json"):  # curves need the take only, not the Gaussians
+            from core.head import default_head
+
+            head = default_head()
+        result = export_take(take, head, options, progress=None if args.quiet else ProgressBar())
+    except ExportCancelled:
+        print("export cancelled", file=sys.stderr)
+        return 1
+    except (ExportError, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    what = f"{result.frames} frames at {result.fps:g} fps"
+    if len(result.files) > 1:
+        print(f"wrote {len(result.files)} files ({what}): {result.files[0]} ... {result.files[-1]}")
+    else:
+        print(f"wrote {result.path} ({result.format}, {what})")
+    return 0

@@ -1,0 +1,116 @@
+"""Named commands: each wraps a pure edit of core.anim.edit in a TakeEdit for the history.
+
+Every factory takes the document's current take and returns a command (not yet done); push it
+with ``document.push(cmd)``. Drags: pass the take at the start of the drag as ``origin`` and
+the total delta so far, with the same ``drag_id`` for every mouse move; the moves merge into
+one undo step and snapping never accumulates rounding.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Hashable, Mapping
+
+from core.anim import edit
+from core.anim.blink import auto_blink
+from core.anim.curve import Curve, HandleType, Interpolation
+from core.anim.take import AudioRef, CameraState, SpeechDrive, Take
+
+from .history import TakeEdit
+
+Selection = edit.Selection
+
+
+def insert_key_command(take: Take, channel: str, frame: float, value: float,
+                       interpolation: Interpolation | None = None) -> TakeEdit:
+    c = take.curves[channel]
+    after = take if c.lock else take.with_curve(channel, edit.insert_key(c, frame, value, interpolation))
+    return TakeEdit("Insert key", take, after)
+
+
+def delete_keys_command(take: Take, selection: Selection) -> TakeEdit:
+    return TakeEdit("Delete keys", take, edit.delete_selection(take, selection))
+
+
+def move_keys_command(take: Take, selection: Selection, dframe: float, dvalue: float, snap: bool = True,
+                      drag_id: Hashable | None = None, origin: Take | None = None) -> TakeEdit:
+    """selection indexes keys of ``origin`` (the take when the drag began; default ``take``)."""
+    after = edit.move_selection(origin or take, selection, dframe, dvalue, snap)
+    return TakeEdit("Move keys", take, after, None if drag_id is None else ("move", drag_id))
+
+
+def scale_keys_command(take: Take, selection: Selection, frame_factor: float, value_factor: float,
+                       pivot_frame: float, pivot_value: float, snap: bool = True,
+                       drag_id: Hashable | None = None, origin: Take | None = None) -> TakeEdit:
+    after = edit.scale_selection(origin or take, selection, frame_factor, value_factor, pivot_frame, pivot_value, snap)
+    return TakeEdit("Scale keys", take, after, None if drag_id is None else ("scale", drag_id))
+
+
+def paste_command(take: Take, clipboard: edit.Clipboard, frame: float, value_offset: float = 0.0) -> TakeEdit:
+    return TakeEdit("Paste keys", take, edit.paste_keys(take, clipboard, frame, value_offset))
+
+
+def set_interpolation_command(take: Take, selection: Selection, interpolation: Interpolation) -> TakeEdit:
+    return TakeEdit("Set interpolation", take, edit.edit_selection(
+        take, selection, lambda c, i: edit.set_interpolation(c, i, interpolation)))
+
+
+def set_handle_type_command(take: Take, selection: Selection, handle_type: HandleType) -> TakeEdit:
+    return TakeEdit("Set handle type", take, edit.edit_selection(
+        take, selection, lambda c, i: edit.set_handle_type(c, i, handle_type)))
+
+
+def set_handles_command(take: Take, channel: str, index: int, left=None, right=None,
+                        drag_id: Hashable | None = None, origin: Take | None = None) -> TakeEdit:
+    src = origin or take
+    c = src.curves[channel]
+    after = take if c.lock else src.with_curve(channel, edit.set_handles(c, index, left, right))
+    return TakeEdit("Move handle", take, after, None if drag_id is None else ("handle", drag_id))
+
+
+def smooth_command(take: Take, selection: Selection, passes: int = 1) -> TakeEdit:
+    return TakeEdit("Smooth keys", take, edit.edit_selection(take, selection, lambda c, i: edit.smooth_keys(c, i, passes)))
+
+
+def simplify_command(take: Take, selection: Selection, tolerance: float) -> TakeEdit:
+    return TakeEdit("Simplify keys", take, edit.edit_selection(
+        take, selection, lambda c, i: edit.simplify(c, tolerance, i)))
+
+
+def replace_curves_command(take: Take, curves: Mapping[str, Curve], text: str = "Replace curves") -> TakeEdit:
+    """Bake, import or any whole-curve result; locked channels keep their curve. The new curves
+    keep the old channels' mute / solo / lock flags."""
+    keep = {n: dataclasses.replace(c, mute=take.curves[n].mute, solo=take.curves[n].solo, lock=False)
+            for n, c in curves.items() if not take.curves[n].lock}
+    return TakeEdit(text, take, take.with_curves(keep) if keep else take)
+
+
+def auto_blink_command(take: Take, blinks_per_minute: float = 17.0, jitter: float = 0.4, seed: int = 0) -> TakeEdit:
+    curve = auto_blink(take.duration, take.fps, blinks_per_minute, jitter, seed)
+    return replace_curves_command(take, {"AU45": curve}, "Auto-blink")
+
+
+def set_curve_flags_command(take: Take, channel: str, **flags: bool) -> TakeEdit:
+    """mute= / solo= / lock= on one channel."""
+    bad = set(flags) - {"mute", "solo", "lock"}
+    if bad:
+        raise ValueError(f"set_curve_flags_command: unknown flags {sorted(bad)}")
+    return TakeEdit("Channel flags", take, take.with_curve(channel, dataclasses.replace(take.curves[channel], **flags)))
+
+
+def set_speech_drive_command(take: Take, channel: str, drive: SpeechDrive) -> TakeEdit:
+    return TakeEdit("Speech source", take, take.with_speech(channel, drive))
+
+
+def set_take_command(take: Take, text: str = "Take settings", drag_id: Hashable | None = None,
+                     **fields: Any) -> TakeEdit:
+    """name= fps= duration= audio= (AudioRef | None) camera= (CameraState) zone_settings= ...
+    Camera orbits pass a drag_id so a whole orbit is one step."""
+    allowed = {"name", "fps", "duration", "audio", "camera", "zone_settings"}
+    bad = set(fields) - allowed
+    if bad:
+        raise ValueError(f"set_take_command: unknown fields {sorted(bad)}")
+    if "audio" in fields and fields["audio"] is not None and not isinstance(fields["audio"], AudioRef):
+        raise ValueError("set_take_command: audio must be an AudioRef or None")
+    if "camera" in fields and not isinstance(fields["camera"], CameraState):
+        raise ValueError("set_take_command: camera must be a CameraState")
+    return TakeEdit(text, take, dataclasses.replace(take, **fields), None if drag_id is None else ("take", drag_id))

@@ -1,0 +1,258 @@
+"""The export pipeline: deformation, rendering and encoding overlap in three threads.
+
+    deform thread   driver.frames(chunk k+1)              -> queue (bounded)
+    render thread   renderer.render(frame) for chunk k     -> queue (bounded)   (owns the renderer:
+                                                                                 a GL context is
+                                                                                 bound to one thread)
+    caller thread   writer.write(frame) for chunk k-1, progress, cancel checks
+
+Bounded queues keep at most ``options.queue`` chunks in flight per stage, so memory stays
+bounded whatever the take's length. Any failure or a cancel stops every stage, the writer's
+staged output is removed and the error is raised in the caller's thread.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from core.export.options import (
+    CURVE_FORMATS,
+    CancelToken,
+    ExportCancelled,
+    ExportError,
+    ExportOptions,
+    ExportResult,
+    output_frames,
+)
+
+ProgressCallback = Callable[[int, int], None]
+_POLL_S = 0.05
+_DONE = object()
+
+
+class _Stopped(Exception):
+    """Another stage failed or the export was cancelled."""
+
+
+def _put(q: queue.Queue, item, stop: threading.Event) -> None:
+    while True:
+        if stop.is_set():
+            raise _Stopped
+        try:
+            q.put(item, timeout=_POLL_S)
+            return
+        except queue.Full:
+            continue
+
+
+def _get(q: queue.Queue, stop: threading.Event):
+    while True:
+        if stop.is_set():
+            raise _Stopped
+        try:
+            return q.get(timeout=_POLL_S)
+        except queue.Empty:
+            continue
+
+
+class _Stage(threading.Thread):
+    def __init__(self, name: str, body: Callable[[], None], stop: threading.Event):
+        super().__init__(name=name, daemon=True)
+        self.body, self.stop, self.error = body, stop, None
+
+    def run(self) -> None:
+        try:
+            self.body()
+        except _Stopped:
+            pass
+        except BaseException as exc:  # handed to the caller's thread
+            self.error = exc
+            self.stop.set()
+
+
+def default_camera(cloud, options: ExportOptions, width: int, height: int):
+    """Frame the (undeformed) head from the front, as `main.py render` does; yaw/pitch orbit it."""
+    from core.camera import OrbitCamera
+    from core.commands.render import framing_bounds
+
+    lo, hi = (t.detach().cpu().numpy().astype(np.float64) for t in framing_bounds(cloud.means.detach().cpu()))
+    orbit = OrbitCamera.framing(lo, hi, yaw=options.yaw, pitch=options.pitch, fov_y=options.fov_y)
+    if options.distance is not None:
+        if not options.distance > 0:
+            raise ExportError(f"{options.path}: distance must be positive, got {options.distance}")
+        orbit.distance = float(options.distance)
+    return orbit.camera(width, height)
+
+
+def _load_audio_segment(take, start_s: float, duration_s: float):
+    """The take's audio under the exported time span: (float32 [S, C], rate) or (None, None)."""
+    if take.audio is None:
+        return None, None
+    from core.audio.decode import load_audio
+    from core.export.writers import audio_segment
+
+    clip = load_audio(take.audio.path)
+    seg = audio_segment(clip.samples, clip.sample_rate, start_s - take.audio.offset, duration_s)
+    return seg, clip.sample_rate
+
+
+def export_take(take, head, options: ExportOptions, progress: ProgressCallback | None = None,
+                cancel: CancelToken | None = None, driver=None) -> ExportResult:
+    """Export ``take`` as ``options`` say; blocks until done (call it from a worker thread in a GUI).
+
+    head: the core.head.Head to deform (used for the default driver and camera framing);
+    driver: any core.drive.Driver (default: ``options.driver`` built on head and take).
+    progress(done, total) is called from the caller's thread after each written frame.
+    Raises ExportError (bad options, unwritable target, a failing stage wraps its cause),
+    ExportCancelled when ``cancel`` fires; in both cases nothing is left at the target."""
+    fmt = options.resolved_format()
+    path = Path(options.path)
+    frames, out_fps = output_frames(take.fps, take.duration, options.fps, options.frame_range, path)
+    total = len(frames)
+    cancel = cancel or CancelToken()
+    if driver is None:
+        from core.drive import make_driver
+
+        driver = make_driver(options.driver, head, take)
+
+    if fmt in CURVE_FORMATS:
+        from core.drive import RigDriver
+        from core.export.curves import write_curves
+
+        if cancel.cancelled:
+            raise ExportCancelled(str(path))
+        if isinstance(driver, RigDriver):
+            au, speech = driver.controls(frames)
+        else:
+            au, speech = take.evaluate_au(frames), take.evaluate_speech(frames)
+        try:
+            write_curves(fmt, take, path, frames, au, speech, out_fps)
+        except OSError as exc:
+            raise ExportError(f"{path}: cannot write the curves: {exc}") from exc
+        if progress:
+            progress(total, total)
+        return ExportResult(path, fmt, total, out_fps, (path,))
+
+    width, height = options.output_size()
+    if options.chunk < 1 or options.queue < 1:
+        raise ExportError(f"{path}: chunk and queue must be at least 1")
+    writer = _make_writer(fmt, path, options, width, height, out_fps, take, frames)
+    stop = threading.Event()
+    deformed: queue.Queue = queue.Queue(maxsize=options.queue)
+    rendered: queue.Queue = queue.Queue(maxsize=options.queue)
+    chunks = [frames[i:i + options.chunk] for i in range(0, total, options.chunk)]
+
+    def deform_body() -> None:
+        for c in chunks:
+            _put(deformed, driver.frames(c), stop)
+        _put(deformed, _DONE, stop)
+
+    def render_body() -> None:
+        from core.render import get_renderer
+
+        # Frame the undeformed head so the camera does not follow the first frame's expression.
+        camera_cloud = head.cloud if head is not None and hasattr(head, "cloud") else driver.cloud(frames[0])
+        camera = default_camera(camera_cloud, options, width, height)
+        background = (0.0, 0.0, 0.0) if fmt == "png" else tuple(float(v) for v in options.background)
+        renderer = get_renderer(options.backend)
+        try:
+            while True:
+                batch = _get(deformed, stop)
+                if batch is _DONE:
+                    break
+                images = []
+                for t in range(batch.means.shape[0]):
+                    result = renderer.render(batch.cloud(t), camera, background=background)
+                    images.append(result.to_numpy_rgba8() if fmt == "png" else result.to_numpy_rgb8())
+                _put(rendered, images, stop)
+            _put(rendered, _DONE, stop)
+        finally:
+            renderer.close()
+
+    stages = [_Stage("export-deform", deform_body, stop)]
+    source = deformed
+    if fmt in ("mp4", "png"):
+        stages.append(_Stage("export-render", render_body, stop))
+        source = rendered
+
+    done = 0
+    try:
+        writer.open()
+        for s in stages:
+            s.start()
+        while True:
+            if cancel.cancelled:
+                raise ExportCancelled(str(path))
+            try:
+                item = _get(source, stop)
+            except _Stopped:
+                break
+            if item is _DONE:
+                break
+            items = [item.cloud(t) for t in range(item.means.shape[0])] if fmt == "ply" else item
+            for it in items:
+                if cancel.cancelled:
+                    raise ExportCancelled(str(path))
+                writer.write(done, it)
+                done += 1
+                if progress:
+                    progress(done, total)
+        _raise_stage_error(stages, path)
+        if done != total:
+            raise ExportError(f"{path}: only {done} of {total} frames were produced")
+        writer.commit()
+    except BaseException as exc:
+        stop.set()
+        _join(stages)
+        writer.abort()
+        if isinstance(exc, (ExportCancelled, ExportError)) or not isinstance(exc, Exception):
+            raise  # ours, or KeyboardInterrupt / SystemExit: cleaned up, passed on as they are
+        _raise_stage_error(stages, path)
+        raise ExportError(f"{path}: export failed: {exc}") from exc
+    finally:
+        stop.set()
+        _join(stages)
+    return ExportResult(path, fmt, total, out_fps, getattr(writer, "files", (path,)))
+
+
+def _join(stages) -> None:
+    for s in stages:
+        if s.ident is not None:  # started
+            s.join()
+
+
+def _raise_stage_error(stages, path: Path) -> None:
+    _join(stages)
+    for s in stages:
+        if s.error is not None:
+            err = s.error
+            if isinstance(err, ExportError):
+                raise err
+            raise ExportError(f"{path}: {s.name.split('-')[1]} failed: {type(err).__name__}: {err}") from err
+
+
+def _make_writer(fmt: str, path: Path, options: ExportOptions, width: int, height: int, out_fps: float,
+                 take, frames: np.ndarray):
+    from core.export.writers import Mp4Writer, SequenceWriter
+
+    if fmt == "mp4":
+        start_s = float(frames[0]) / take.fps
+        audio, rate = _load_audio_segment(take, start_s, len(frames) / out_fps)
+        return Mp4Writer(path, width, height, out_fps, options.crf, options.preset, audio, rate)
+    if fmt == "png":
+        from core.image import encode_png
+
+        def save_png(img, p):  # the sequence writer fsyncs and renames; no second temp file per frame
+            with open(p, "wb") as f:
+                f.write(encode_png(img))
+
+        return SequenceWriter(path, ".png", save_png)
+    if fmt == "ply":
+        from core.ply import write_ply
+
+        return SequenceWriter(path, ".ply", lambda cloud, p: write_ply(cloud, p))
+    raise ExportError(f"{path}: unknown format {fmt}")

@@ -1,0 +1,124 @@
+"""CIT-AE: the Channel-Independent Temporal AU Encoder (METHOD.md), and the per-frame MLP AU
+encoder used by the "w/o CIT-AE" ablation.
+
+For every AU channel c on its own the encoder reads the window u_c[t-W .. t+W] (edges replicated,
+values scaled from 0..5 to 0..1), runs one shared dilated 1-D conv encoder E over it, pools, and
+adds a learned identity embedding:
+
+    k_c(t) = E(u_c[t-W .. t+W]) + e_c          [T, 17, d]
+
+The 17 channels are folded into the batch axis, so E cannot mix channels: changing AU c changes
+only h_c (and only at frames within W of the change).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+from core.aus import AU_MAX, NUM_AUS
+
+
+class AUInputError(ValueError):
+    """An AU sequence of the wrong shape."""
+
+
+def affected_frames(a: int, b: int, window: int, num_frames: int | None = None) -> tuple[int, int]:
+    """Output frames (inclusive range) whose tokens change when the AU values at frames a..b change.
+
+    A token at t reads frames t-W .. t+W, so the range is a-W .. b+W, clipped to 0..num_frames-1
+    when num_frames is given.
+    """
+    if b < a:
+        raise ValueError(f"affected_frames: empty change range [{a}, {b}]")
+    lo, hi = a - window, b + window
+    if num_frames is not None:
+        lo, hi = max(lo, 0), min(hi, num_frames - 1)
+    return lo, hi
+
+
+def _check_au(au: torch.Tensor) -> None:
+    if au.ndim != 2 or au.shape[1] != NUM_AUS:
+        raise AUInputError(f"AU sequence: expected [T, {NUM_AUS}], got {list(au.shape)}")
+    if au.shape[0] == 0:
+        raise AUInputError("AU sequence: no frames")
+
+
+def au_windows(au: torch.Tensor, window: int, frames: torch.Tensor | None = None) -> torch.Tensor:
+    """AU sequence [T, 17] (0..5) -> scaled windows [T', 17, 2W+1] (0..1), edges replicated.
+
+    ``frames`` (long [T']) selects the centre frames; all T frames by default.
+    """
+    _check_au(au)
+    u = (au.float() / AU_MAX).clamp(0.0, 1.0)
+    seq = u.t()[None]  # [1, 17, T]
+    if window > 0:
+        seq = F.pad(seq, (window, window), mode="replicate")
+    win = seq[0].unfold(-1, 2 * window + 1, 1)  # [17, T, 2W+1]
+    win = win.permute(1, 0, 2)
+    if frames is not None:
+        win = win[frames]
+    return win
+
+
+class CITAE(nn.Module):
+    """Channel-independent temporal AU encoder: AU sequence [T, 17] -> tokens [T', 17, d].
+
+    Args:
+        d: token width.
+        window: W; each token reads 2W+1 frames.
+        hidden: conv width of E.
+        dilations: one 3-tap conv per entry (receptive field 1 + 2*sum(dilations), 15 for (1, 2, 4)).
+    """
+
+    def __init__(self, d: int = 64, window: int = 8, hidden: int = 32,
+                 dilations: Sequence[int] = (1, 2, 4)) -> None:
+        super().__init__()
+        self.d, self.window, self.hidden = int(d), int(window), int(hidden)
+        layers: list[nn.Module] = []
+        cin = 1
+        for dil in dilations:
+            layers += [nn.Conv1d(cin, self.hidden, 3, dilation=int(dil), padding=int(dil)), nn.GELU()]
+            cin = self.hidden
+        self.encoder = nn.Sequential(*layers)
+        # Pooling = mean over the window (context) + the centre sample (the value now), then a linear map.
+        self.proj = nn.Linear(2 * self.hidden, self.d)
+        self.identity = nn.Parameter(torch.randn(NUM_AUS, self.d) * 0.1)
+
+    @property
+    def radius(self) -> int:
+        """Frames of AU context on each side of a token (W)."""
+        return self.window
+
+    def encode_channels(self, au: torch.Tensor, frames: torch.Tensor | None = None) -> torch.Tensor:
+        """h_c(t) without the identity embedding: [T, 17] -> [T', 17, d]."""
+        win = au_windows(au, self.window, frames).to(self.identity.dtype)  # [T', 17, L]
+        t, c, length = win.shape
+        h = self.encoder(win.reshape(t * c, 1, length))  # channels folded into the batch
+        pooled = torch.cat([h.mean(dim=-1), h[..., self.window]], dim=-1)
+        return self.proj(pooled).reshape(t, c, self.d)
+
+    def forward(self, au: torch.Tensor, frames: torch.Tensor | None = None) -> torch.Tensor:
+        """AU sequence [T, 17] (0..5) -> tokens k [T', 17, d] for the frames selected (all by default)."""
+        return self.encode_channels(au, frames) + self.identity
+
+
+class AUMLPEncoder(nn.Module):
+    """The "w/o CIT-AE" ablation (TalkingGaussian-style): the frame's AU vector [17] through an MLP
+    into one AU token. Per frame, no temporal context: [T, 17] -> [T', 1, d]."""
+
+    radius = 0
+
+    def __init__(self, d: int = 64, hidden: int = 64) -> None:
+        super().__init__()
+        self.d = int(d)
+        self.net = nn.Sequential(nn.Linear(NUM_AUS, hidden), nn.GELU(), nn.Linear(hidden, self.d))
+
+    def forward(self, au: torch.Tensor, frames: torch.Tensor | None = None) -> torch.Tensor:
+        _check_au(au)
+        u = (au.float() / AU_MAX).clamp(0.0, 1.0)
+        if frames is not None:
+            u = u[frames]
+        return self.net(u.to(self.net[0].weight.dtype))[:, None, :]

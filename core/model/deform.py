@@ -1,0 +1,309 @@
+"""EmoZoneModel: canonical Gaussians + audio + AU curves -> per-frame Gaussian offsets.
+
+    f_i   = TriPlane(mu_i)                                   [N, F]
+    a_t   = AudioEncoder(audio)                              [T, d]
+    k(t)  = CITAE(au) (17 tokens) | AUMLPEncoder(au) (1)     [T, K, d]
+    o_i(t)= SZPABAttention(f_i, m_i, [a_t, k(t)])            [T, N, d]   (or ChannelGate baseline)
+    y     = MLP([f_i, o_i(t)]) * (1 - m_i,static)            [T, N, 10]
+    d_mu = y[:3] * half box extent, d_rot = y[3:7], d_log_scale = y[7:10]
+
+The deformed Gaussian of frame t: mu + d_mu, normalise(normalise(q) + d_rot), log_s + d_log_scale
+(:func:`apply_deformation`). Static-zone Gaussians (m_static = 1) get exactly zero offsets.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Sequence
+
+import torch
+from torch import nn
+
+from core.aus import AU_MAX, NUM_AUS, NUM_ZONES, ZONE_INDEX, ZONES
+from core.gaussians import GaussianCloud
+from core.model.audio_encoder import AudioEncoder
+from core.model.cit_ae import AUMLPEncoder, CITAE, _check_au
+from core.model.sz_pab import SZPABAttention
+from core.model.triplane import TriPlaneEncoder
+
+#: GaussianCloud attribute holding the zone memberships [N, 6] in core.aus.ZONES order.
+ZONE_ATTRIBUTE = "zones"
+STATIC = ZONE_INDEX["static"]
+
+
+class ModelConfigError(ValueError):
+    """A model configuration with unknown keys or invalid values."""
+
+
+class ModelInputError(ValueError):
+    """Model inputs (cloud, memberships, audio, AUs) of the wrong shape or values."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    """Every architecture choice, JSON-able through :meth:`to_dict` / :meth:`from_dict`.
+
+    Ablations: ``pab=False`` (plain attention, "w/o PAB"); ``au_encoder="mlp"`` ("w/o CIT-AE");
+    ``baseline="channel_gate"`` (TalkingGaussian-style region-aware channel gate, no attention;
+    ``pab`` and ``au_encoder`` are then unused).
+    """
+
+    d: int = 64
+    heads: int = 4
+    triplane_resolutions: tuple[int, ...] = (16, 32, 64)
+    triplane_channels: int = 8
+    triplane_reduce: str = "sum"
+    audio_mode: str = "mel"
+    n_mels: int = 80
+    audio_window: int = 32
+    audio_feature_dim: int = 0
+    audio_hidden: int = 64
+    audio_smooth: int = 5
+    au_encoder: str = "cit"
+    au_window: int = 8
+    cit_hidden: int = 32
+    cit_dilations: tuple[int, ...] = (1, 2, 4)
+    pab: bool = True
+    learn_bias_residual: bool = True
+    secondary_bias: float = -2.0
+    speech_priority_bias: float = -1.0
+    baseline: str | None = None
+    mlp_hidden: int = 128
+    mlp_layers: int = 2
+    out_init_std: float = 1e-4
+    attention_chunk: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.au_encoder not in ("cit", "mlp"):
+            raise ModelConfigError(f"au_encoder must be 'cit' or 'mlp', got {self.au_encoder!r}")
+        if self.baseline not in (None, "channel_gate"):
+            raise ModelConfigError(f"baseline must be null or 'channel_gate', got {self.baseline!r}")
+        if self.audio_mode not in ("mel", "features"):
+            raise ModelConfigError(f"audio_mode must be 'mel' or 'features', got {self.audio_mode!r}")
+        if self.audio_mode == "features" and self.audio_feature_dim < 1:
+            raise ModelConfigError("audio_mode 'features' needs audio_feature_dim >= 1")
+        if self.d < 1 or self.heads < 1 or self.d % self.heads:
+            raise ModelConfigError(f"d={self.d} must be a positive multiple of heads={self.heads}")
+        if self.au_window < 0 or self.mlp_layers < 1:
+            raise ModelConfigError("au_window must be >= 0 and mlp_layers >= 1")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ModelConfig":
+        if not isinstance(data, dict):
+            raise ModelConfigError(f"model config: expected an object, got {type(data).__name__}")
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ModelConfigError(f"model config: unknown keys {unknown}")
+        kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        try:
+            return cls(**kwargs)
+        except TypeError as exc:
+            raise ModelConfigError(f"model config: {exc}") from None
+
+
+@dataclasses.dataclass
+class DeformationOutput:
+    """Per-frame offsets: d_mu [T, N, 3], d_rot [T, N, 4] (w, x, y, z), d_log_scale [T, N, 3]."""
+
+    d_mu: torch.Tensor
+    d_rot: torch.Tensor
+    d_log_scale: torch.Tensor
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.d_mu.shape[0])
+
+    def detach(self) -> "DeformationOutput":
+        return DeformationOutput(self.d_mu.detach(), self.d_rot.detach(), self.d_log_scale.detach())
+
+
+@dataclasses.dataclass
+class GaussianContext:
+    """Per-Gaussian quantities that do not depend on the frame (cache them for inference).
+
+    features [N, F], memberships [N, Z] (rows sum to 1), move_weight [N] = 1 - m_static,
+    queries [N, H, c] or None, bias [N, J] or None (None: PAB off or channel-gate baseline).
+    """
+
+    features: torch.Tensor
+    memberships: torch.Tensor
+    move_weight: torch.Tensor
+    queries: torch.Tensor | None
+    bias: torch.Tensor | None
+
+
+def check_memberships(zones: torch.Tensor, n: int) -> torch.Tensor:
+    """Validate memberships [N, Z] (non-negative, finite, positive row sums) and normalise rows."""
+    if zones.ndim != 2 or zones.shape[0] != n or zones.shape[1] != NUM_ZONES:
+        raise ModelInputError(f"zone memberships: expected [{n}, {NUM_ZONES}] (columns {', '.join(ZONES)}), "
+                              f"got {list(zones.shape)}")
+    zones = zones.float()
+    bad = ~torch.isfinite(zones).all(dim=1) | (zones < 0).any(dim=1) | (zones.sum(dim=1) <= 0)
+    if bool(bad.any()):
+        raise ModelInputError(f"zone memberships: {int(bad.sum())} of {n} rows are negative, non-finite or all zero "
+                              f"(first bad row {int(torch.nonzero(bad)[0])})")
+    return zones / zones.sum(dim=1, keepdim=True)
+
+
+def cloud_memberships(cloud: GaussianCloud) -> torch.Tensor:
+    """The cloud's normalised zone memberships [N, 6]."""
+    if ZONE_ATTRIBUTE not in cloud.attributes:
+        raise ModelInputError(f"Gaussian cloud has no {ZONE_ATTRIBUTE!r} attribute (zone memberships [N, 6])")
+    return check_memberships(cloud.attributes[ZONE_ATTRIBUTE], len(cloud))
+
+
+def apply_deformation(cloud: GaussianCloud, d_mu: torch.Tensor, d_rot: torch.Tensor,
+                      d_log_scale: torch.Tensor) -> GaussianCloud:
+    """Cloud with offsets of one frame applied: d_mu [N, 3], d_rot [N, 4], d_log_scale [N, 3]."""
+    q = cloud.normalized_quats + d_rot
+    q = q / q.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+    return cloud.replace(means=cloud.means + d_mu, quats=q, log_scales=cloud.log_scales + d_log_scale)
+
+
+class ChannelGate(nn.Module):
+    """TalkingGaussian-style region-aware channel gate (the baseline): per Gaussian, sigmoid gates
+    from f_i over the audio-token channels and the 17 AU channels of the current frame:
+
+        o_i(t) = W_a (g_a(f_i) * a_t) + W_u (g_u(f_i) * u_t),   u_t = AU(t) / 5    [T, N, d]
+    """
+
+    def __init__(self, feature_dim: int, d: int) -> None:
+        super().__init__()
+        self.audio_gate = nn.Linear(feature_dim, d)
+        self.au_gate = nn.Linear(feature_dim, NUM_AUS)
+        self.audio_proj = nn.Linear(d, d)
+        self.au_proj = nn.Linear(NUM_AUS, d)
+
+    def forward(self, features: torch.Tensor, audio_tokens: torch.Tensor, au_scaled: torch.Tensor) -> torch.Tensor:
+        ga = torch.sigmoid(self.audio_gate(features))  # [N, d]
+        gu = torch.sigmoid(self.au_gate(features))  # [N, 17]
+        return self.audio_proj(ga[None] * audio_tokens[:, None]) + self.au_proj(gu[None] * au_scaled[:, None])
+
+
+class EmoZoneModel(nn.Module):
+    """The deformation model. Build with ``EmoZoneModel(config)`` then :meth:`fit_bounds`, or with
+    :meth:`for_cloud`. The bounding box is a buffer, saved in the state dict."""
+
+    def __init__(self, config: ModelConfig | None = None) -> None:
+        super().__init__()
+        self.config = cfg = config or ModelConfig()
+        self.triplane = TriPlaneEncoder(cfg.triplane_resolutions, cfg.triplane_channels, cfg.triplane_reduce)
+        fdim = self.triplane.out_dim
+        self.audio = AudioEncoder(cfg.d, cfg.audio_mode, cfg.n_mels, cfg.audio_window, cfg.audio_feature_dim,
+                                  cfg.audio_hidden, cfg.audio_smooth)
+        self.au_encoder: nn.Module | None = None
+        self.attention: SZPABAttention | None = None
+        self.gate: ChannelGate | None = None
+        if cfg.baseline == "channel_gate":
+            self.gate = ChannelGate(fdim, cfg.d)
+        else:
+            if cfg.au_encoder == "cit":
+                self.au_encoder = CITAE(cfg.d, cfg.au_window, cfg.cit_hidden, cfg.cit_dilations)
+            else:
+                self.au_encoder = AUMLPEncoder(cfg.d, cfg.mlp_hidden)
+            self.attention = SZPABAttention(fdim, cfg.d, cfg.heads, cfg.au_encoder, cfg.pab,
+                                            cfg.learn_bias_residual, cfg.secondary_bias,
+                                            cfg.speech_priority_bias, cfg.attention_chunk)
+        # First decoder layer split so [f_i, o_i(t)] is never materialised over T x N.
+        self.dec_f = nn.Linear(fdim, cfg.mlp_hidden)
+        self.dec_o = nn.Linear(cfg.d, cfg.mlp_hidden, bias=False)
+        layers: list[nn.Module] = [nn.ReLU()]
+        for _ in range(cfg.mlp_layers - 1):
+            layers += [nn.Linear(cfg.mlp_hidden, cfg.mlp_hidden), nn.ReLU()]
+        self.dec_rest = nn.Sequential(*layers)
+        self.dec_out = nn.Linear(cfg.mlp_hidden, 10)
+        # Near zero, not zero: the first steps still pass gradient to the layers below.
+        nn.init.normal_(self.dec_out.weight, std=cfg.out_init_std)
+        nn.init.zeros_(self.dec_out.bias)
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def for_cloud(cls, cloud: GaussianCloud, config: ModelConfig | None = None) -> "EmoZoneModel":
+        model = cls(config)
+        model.fit_bounds(cloud)
+        return model
+
+    def fit_bounds(self, cloud: GaussianCloud) -> None:
+        """Normalise tri-plane positions by the canonical cloud's bounding box."""
+        lo, hi = cloud.bounds()
+        self.triplane.set_bounds(lo, hi)
+
+    @property
+    def au_radius(self) -> int:
+        """W: an AU change at frames a..b changes outputs at frames a-W .. b+W."""
+        return int(getattr(self.au_encoder, "radius", 0)) if self.au_encoder is not None else 0
+
+    @property
+    def num_tokens(self) -> int:
+        return self.attention.num_tokens if self.attention is not None else 0
+
+    # ------------------------------------------------------------------ stages
+    def gaussian_context(self, means: torch.Tensor, memberships: torch.Tensor) -> GaussianContext:
+        """means [N, 3], memberships [N, 6] -> the frame-independent context."""
+        n = means.shape[0]
+        if means.ndim != 2 or means.shape[1] != 3:
+            raise ModelInputError(f"means: expected [N, 3], got {list(means.shape)}")
+        m = check_memberships(memberships, n).to(means.device)
+        f = self.triplane(means)
+        q = bias = None
+        if self.attention is not None:
+            q = self.attention.queries(f)
+            bias = self.attention.gaussian_bias(m)
+        return GaussianContext(f, m, (1.0 - m[:, STATIC]).clamp(0.0, 1.0), q, bias)
+
+    def context_for(self, cloud: GaussianCloud) -> GaussianContext:
+        return self.gaussian_context(cloud.means, cloud_memberships(cloud))
+
+    def encode_audio(self, audio: torch.Tensor) -> torch.Tensor:
+        """Audio [T, W, 80] or [T, D] of consecutive frames -> tokens [T, d]."""
+        return self.audio(audio.to(device=self.dec_out.weight.device, dtype=self.dec_out.weight.dtype))
+
+    def encode_au(self, au: torch.Tensor, frames: torch.Tensor | None = None) -> torch.Tensor:
+        """AU sequence [T, 17] (0..5) -> the per-frame AU conditioning for ``frames`` (all by default):
+        tokens [T', K, d] with an attention model, scaled values [T', 17] for the channel gate."""
+        _check_au(au)
+        if self.au_encoder is not None:
+            return self.au_encoder(au, frames)
+        u = (au.float() / AU_MAX).clamp(0.0, 1.0)
+        return u if frames is None else u[frames]
+
+    def decode(self, ctx: GaussianContext, audio_tokens: torch.Tensor, au_cond: torch.Tensor) -> DeformationOutput:
+        """Context, audio tokens [T, d], AU conditioning (from encode_au) -> offsets for T frames."""
+        if audio_tokens.shape[0] != au_cond.shape[0]:
+            raise ModelInputError(f"audio has {audio_tokens.shape[0]} frames but the AUs have {au_cond.shape[0]}")
+        if self.gate is not None:
+            o = self.gate(ctx.features, audio_tokens, au_cond)
+        else:
+            tokens = torch.cat([audio_tokens[:, None], au_cond], dim=1)
+            o = self.attention.attend(ctx.queries, tokens, ctx.bias)
+        h = self.dec_rest(self.dec_f(ctx.features)[None] + self.dec_o(o))
+        y = self.dec_out(h) * ctx.move_weight[None, :, None]
+        half_extent = 0.5 * (self.triplane.bbox_max - self.triplane.bbox_min)
+        return DeformationOutput(y[..., :3] * half_extent, y[..., 3:7], y[..., 7:10])
+
+    def forward(self, cloud: GaussianCloud, audio: torch.Tensor, au: torch.Tensor) -> DeformationOutput:
+        """Canonical cloud (with a 'zones' attribute [N, 6]), audio [T, W, 80] or [T, D], AUs [T, 17]
+        -> offsets d_mu [T, N, 3], d_rot [T, N, 4], d_log_scale [T, N, 3]."""
+        if au.shape[0] != audio.shape[0]:
+            raise ModelInputError(f"audio has {audio.shape[0]} frames but the AUs have {au.shape[0]}")
+        ctx = self.context_for(cloud)
+        return self.decode(ctx, self.encode_audio(audio), self.encode_au(au.to(cloud.device)))
+
+    @staticmethod
+    def apply(cloud: GaussianCloud, out: DeformationOutput, t: int) -> GaussianCloud:
+        """The deformed cloud of frame t of ``out``."""
+        return apply_deformation(cloud, out.d_mu[t], out.d_rot[t], out.d_log_scale[t])
+
+    def parameter_counts(self) -> dict[str, int]:
+        """Trainable parameters per part (for docs and reports)."""
+        parts = {"triplane": self.triplane, "audio": self.audio, "au_encoder": self.au_encoder,
+                 "attention": self.attention, "channel_gate": self.gate,
+                 "decoder": nn.ModuleList([self.dec_f, self.dec_o, self.dec_rest, self.dec_out])}
+        counts = {k: sum(p.numel() for p in m.parameters() if p.requires_grad)
+                  for k, m in parts.items() if m is not None}
+        counts["total"] = sum(counts.values())
+        return counts

@@ -1,0 +1,180 @@
+"""Cached inference for the studio: deformed Gaussians per frame, recomputed only where an edit of
+the AU curves can have changed them.
+
+The frame-independent parts (tri-plane features, queries, zone bias) and the audio tokens of the
+whole take are computed once. Per-frame results are kept; on each :meth:`DeformationCache.frames`
+call the new AU array [F_total, 17] is compared with the one seen last, and for every run of changed
+frames [a, b] the frames [a - W, b + W] (W = the AU encoder's radius) are dropped from the cache
+(see core.model.cit_ae.affected_frames). Requested frames that are not cached are then computed.
+"""
+from __future__ import annotations
+
+import collections
+import dataclasses
+from typing import Iterable, Sequence
+
+import torch
+
+from core.aus import NUM_AUS
+from core.gaussians import GaussianCloud
+from core.model.cit_ae import affected_frames
+
+
+class InferenceInputError(ValueError):
+    """Frame indices or AU arrays that do not fit the take the cache was built for."""
+
+
+@dataclasses.dataclass
+class DeformedFrames:
+    """Deformed Gaussians of F requested frames: means [F, N, 3], quats [F, N, 4] (unit, w x y z),
+    log_scales [F, N, 3]; ``frames`` lists the frame indices in the same order."""
+
+    frames: list[int]
+    means: torch.Tensor
+    quats: torch.Tensor
+    log_scales: torch.Tensor
+
+
+def deformed_arrays(cloud: GaussianCloud, out) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Canonical cloud + DeformationOutput of T frames -> (means [T,N,3], quats [T,N,4], log_scales [T,N,3])."""
+    q = cloud.normalized_quats[None] + out.d_rot
+    q = q / q.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+    return cloud.means[None] + out.d_mu, q, cloud.log_scales[None] + out.d_log_scale
+
+
+def _runs(mask: torch.Tensor) -> list[tuple[int, int]]:
+    """Inclusive [start, end] runs of True in a 1-D bool tensor."""
+    idx = torch.nonzero(mask).flatten().tolist()
+    runs: list[tuple[int, int]] = []
+    for i in idx:
+        if runs and runs[-1][1] == i - 1:
+            runs[-1] = (runs[-1][0], i)
+        else:
+            runs.append((i, i))
+    return runs
+
+
+class DeformationCache:
+    """Per-frame deformation cache for one model, one canonical cloud and one take's audio.
+
+    Args:
+        model: an EmoZoneModel (put in eval mode here), on the cloud's device.
+        cloud: canonical GaussianCloud with zone memberships.
+        audio_features: the whole take's audio, [F_total, W, 80] or [F_total, D].
+        chunk_frames: frames decoded per batch (bounds memory at chunk x N x J).
+        max_cached_frames: keep at most this many frames (least recently used dropped); None = all.
+
+    Wholly static Gaussians (m_static = 1) are not decoded: their offsets are zero by construction.
+
+    Counters: ``computed_frames`` (total frames decoded so far) and ``last_computed`` (the frames
+    decoded by the most recent call).
+    """
+
+    def __init__(self, model, cloud: GaussianCloud, audio_features: torch.Tensor,
+                 chunk_frames: int = 16, max_cached_frames: int | None = None) -> None:
+        self.model = model.eval()
+        self.cloud = cloud
+        self.chunk_frames = max(1, int(chunk_frames))
+        self.max_cached_frames = max_cached_frames
+        from core.model.deform import STATIC, cloud_memberships
+
+        memberships = cloud_memberships(cloud)
+        # Wholly static Gaussians always get zero offsets: decode only the others.
+        self._moving = torch.nonzero(memberships[:, STATIC] < 1.0).flatten()
+        with torch.no_grad():
+            self._ctx = model.gaussian_context(cloud.means[self._moving], memberships[self._moving])
+            self._audio_tokens = model.encode_audio(audio_features.to(cloud.device))
+        self.num_frames = int(self._audio_tokens.shape[0])
+        self.radius = int(model.au_radius)
+        self._au: torch.Tensor | None = None
+        self._cache: collections.OrderedDict[int, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = \
+            collections.OrderedDict()
+        self.computed_frames = 0
+        self.last_computed: list[int] = []
+
+    # ------------------------------------------------------------------ invalidation
+    def invalidate(self, frames: Iterable[int] | None = None) -> None:
+        """Drop cached frames (all when ``frames`` is None)."""
+        if frames is None:
+            self._cache.clear()
+            return
+        for f in frames:
+            self._cache.pop(int(f), None)
+
+    def _check_au(self, au_values) -> torch.Tensor:
+        au = torch.as_tensor(au_values, dtype=torch.float32).to(self.cloud.device)
+        if au.ndim != 2 or au.shape[0] != self.num_frames or au.shape[1] != NUM_AUS:
+            raise InferenceInputError(f"AU values: expected [{self.num_frames}, {NUM_AUS}] for this take, "
+                                      f"got {list(au.shape)}")
+        if not bool(torch.isfinite(au).all()):
+            raise InferenceInputError("AU values: contain NaN or infinity")
+        return au
+
+    def update_au(self, au_values) -> list[tuple[int, int]]:
+        """Take a new AU array [F_total, 17]; drop the frames its changes affect. Returns the
+        invalidated inclusive frame ranges."""
+        au = self._check_au(au_values)
+        if self._au is None:
+            self._au = au.clone()
+            self._cache.clear()
+            return [(0, self.num_frames - 1)]
+        changed = (au != self._au).any(dim=1)
+        ranges = [affected_frames(a, b, self.radius, self.num_frames) for a, b in _runs(changed)]
+        for lo, hi in ranges:
+            for f in range(lo, hi + 1):
+                self._cache.pop(f, None)
+        self._au = au.clone()
+        return ranges
+
+    # ------------------------------------------------------------------ evaluation
+    def _scatter(self, part, frames: int):
+        """Offsets of the moving Gaussians [F, M, k] -> offsets of all Gaussians [F, N, k] (zeros elsewhere)."""
+        from core.model.deform import DeformationOutput
+
+        n = len(self.cloud)
+        full = []
+        for t in (part.d_mu, part.d_rot, part.d_log_scale):
+            z = t.new_zeros(frames, n, t.shape[-1])
+            z[:, self._moving] = t
+            full.append(z)
+        return DeformationOutput(*full)
+
+    def frames(self, frame_indices: Sequence[int], au_values) -> DeformedFrames:
+        """Deformed Gaussians of ``frame_indices`` under the AU curves ``au_values`` [F_total, 17]."""
+        idx = [int(f) for f in frame_indices]
+        bad = [f for f in idx if not 0 <= f < self.num_frames]
+        if bad:
+            raise InferenceInputError(f"frame indices {bad[:5]} outside the take's 0..{self.num_frames - 1}")
+        self.update_au(au_values)
+        missing = sorted({f for f in idx if f not in self._cache})
+        self.last_computed = missing
+        with torch.no_grad():
+            for s in range(0, len(missing), self.chunk_frames):
+                chunk = missing[s:s + self.chunk_frames]
+                sel = torch.tensor(chunk, device=self.cloud.device, dtype=torch.long)
+                part = self.model.decode(self._ctx, self._audio_tokens[sel], self.model.encode_au(self._au, sel))
+                means, quats, log_scales = deformed_arrays(self.cloud, self._scatter(part, len(chunk)))
+                for k, f in enumerate(chunk):
+                    self._cache[f] = (means[k], quats[k], log_scales[k])
+        self.computed_frames += len(missing)
+        for f in idx:
+            self._cache.move_to_end(f)
+        result = DeformedFrames(
+            idx,
+            torch.stack([self._cache[f][0] for f in idx]) if idx else self.cloud.means.new_zeros(0, len(self.cloud), 3),
+            torch.stack([self._cache[f][1] for f in idx]) if idx else self.cloud.means.new_zeros(0, len(self.cloud), 4),
+            torch.stack([self._cache[f][2] for f in idx]) if idx else self.cloud.means.new_zeros(0, len(self.cloud), 3),
+        )
+        if self.max_cached_frames is not None:
+            while len(self._cache) > self.max_cached_frames:
+                self._cache.popitem(last=False)
+        return result
+
+    def cloud_at(self, frame: int, au_values) -> GaussianCloud:
+        """The deformed GaussianCloud of one frame."""
+        r = self.frames([frame], au_values)
+        return self.cloud.replace(means=r.means[0], quats=r.quats[0], log_scales=r.log_scales[0])
+
+    @property
+    def cached_frames(self) -> list[int]:
+        return sorted(self._cache)

@@ -1,0 +1,284 @@
+"""Synthetic training data with exact truth: a directory a person can inspect.
+
+Layout (schema "EmoZoneDataset.1"):
+    dataset.json                 fps, image size, cameras, head fingerprint, sequences and their split
+    seq_000/audio.wav            the speech (16 kHz mono, espeak-ng)
+    seq_000/phonemes.csv         phoneme, start_s, end_s (espeak-ng's own event positions)
+    seq_000/aus.csv              frame, timestamp, AU01_r .. AU45_r (OpenFace 2.x column names)
+    seq_000/speech.csv           frame, jaw_open, lip_round, lip_close, lip_stretch (truth from phonemes)
+    seq_000/mel.npy              log-mel [M, 80] at 100 Hz (core.audio.features.log_mel)
+    seq_000/frames/cam0/00000.png  rendered frames (after `render_frames`)
+    seq_000/frames_cam0.npy      the same frames as uint8 [T, H, W, 3], for fast loading in training
+
+Two stages, because speech synthesis (espeak-ng) and rendering need different machines:
+`make_sources` writes everything but the frames (CPU, needs espeak-ng), `render_frames` renders the
+truth frames with any backend (gsplat on a GPU, reference or gl on a CPU). Loading needs only numpy
+and torch.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from core.aus import AU_NAMES, NUM_AUS, NUM_SPEECH, SPEECH_NAMES
+
+SCHEMA = "EmoZoneDataset.1"
+
+SENTENCES = (
+    "The quick brown fox jumps over the lazy dog.",
+    "My mother made a marvellous plum pie.",
+    "Would you like to go to the zoo tomorrow?",
+    "Bob bought a big blue boat by the bay.",
+    "She sells sea shells by the sea shore.",
+    "How about a cup of hot cocoa on a cold morning?",
+    "People put paper maps back in the box.",
+    "I am really happy to see you again.",
+    "Open the window and let the warm air in.",
+    "We will meet at the museum at five.",
+    "Our new home has a beautiful blue roof.",
+    "Please pass me the pepper and the bread.",
+    "The boy threw the ball over the fence.",
+    "Whoever moves first loses the game.",
+    "Mum and Pam made buttered muffins.",
+    "Look out for the owl in the old oak tree.",
+    "Every evening we walk along the river.",
+    "Maybe the meeting moved to Monday.",
+    "A bright moon rose above the mountains.",
+    "Few views are as moving as the ocean at noon.",
+    "Tom wants to know why you were so quiet.",
+    "Peter picked a peck of pickled peppers.",
+    "Do you remember the music from the movie?",
+    "Bring your umbrella, it might rain.",
+)
+
+
+class DatasetError(ValueError):
+    """A data set directory is missing a file or holds malformed data."""
+
+
+@dataclasses.dataclass
+class CameraSpec:
+    yaw: float
+    pitch: float
+
+    def camera(self, head, width: int, height: int):
+        return face_orbit(head, self.yaw, self.pitch).camera(width, height)
+
+
+DEFAULT_CAMERAS = (CameraSpec(0.0, 0.0), CameraSpec(30.0, 5.0), CameraSpec(-30.0, -5.0))
+
+
+def face_orbit(head, yaw: float = 0.0, pitch: float = 0.0):
+    """An orbit camera framing the face (brows to chin, cheek to cheek) rather than the whole head."""
+    from core.camera import OrbitCamera
+
+    idx = _landmark_indices(head)
+    pts = head.cloud.means[idx].detach().cpu().numpy().astype(np.float64)
+    lo, hi = pts.min(0), pts.max(0)
+    orbit = OrbitCamera.framing(lo, hi, yaw=yaw, pitch=pitch, fov_y=20.0)
+    orbit.distance *= 1.05
+    return orbit
+
+
+def _landmark_indices(head):
+    import torch
+
+    return torch.cat([v.reshape(-1) for v in head.landmarks.values()])
+
+
+@dataclasses.dataclass
+class Sequence:
+    name: str
+    split: str  # "train" or "val"
+    au: np.ndarray  # [T, 17] 0..5
+    speech: np.ndarray  # [T, 4] 0..1
+    mel: np.ndarray  # [M, 80]
+    path: Path
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.au.shape[0])
+
+    def frames(self, camera_index: int) -> np.ndarray:
+        """uint8 [T, H, W, 3] truth frames of one camera (after render_frames)."""
+        p = self.path / f"frames_cam{camera_index}.npy"
+        if not p.exists():
+            raise DatasetError(f"{p}: frames not rendered yet (run the data set's render step)")
+        return np.load(p, mmap_mode="r")
+
+
+@dataclasses.dataclass
+class Dataset:
+    root: Path
+    fps: float
+    width: int
+    height: int
+    cameras: list[CameraSpec]
+    head_fingerprint: str
+    sequences: list[Sequence]
+
+    def split(self, name: str) -> list[Sequence]:
+        return [s for s in self.sequences if s.split == name]
+
+
+# ---------------------------------------------------------------------------- writing
+def _write_csv(path: Path, header: list[str], rows: np.ndarray, fmt: str) -> None:
+    with open(path, "w") as f:
+        f.write(",".join(header) + "\n")
+        np.savetxt(f, rows, delimiter=",", fmt=fmt)
+
+
+def make_sources(
+    root: str | os.PathLike, head, num_train: int = 16, num_val: int = 4, fps: float = 25.0,
+    size: tuple[int, int] = (256, 256), cameras=DEFAULT_CAMERAS, seed: int = 0, sentences_per_sequence: int = 2,
+    max_seconds: float | None = None,
+) -> Path:
+    """Write speech, curves and features for num_train + num_val sequences (no frames yet).
+    max_seconds cuts every sequence short (toy data sets for tests)."""
+    import soundfile as sf
+    import soxr
+
+    from core.audio.espeak import ESPEAK_RATE, speak_sentences
+    from core.audio.features import log_mel
+    from core.training.sequences import random_au_sequence, speech_truth
+
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(SENTENCES))
+    seqs = []
+    for i in range(num_train + num_val):
+        split = "train" if i < num_train else "val"
+        picks = [SENTENCES[order[(i * sentences_per_sequence + k) % len(SENTENCES)]] for k in range(sentences_per_sequence)]
+        audio, phonemes = speak_sentences(picks, gap_s=float(rng.uniform(0.3, 0.7)))
+        audio16 = soxr.resample(audio, ESPEAK_RATE, 16000).astype(np.float32)
+        lead = np.zeros(int(0.3 * 16000), np.float32)  # a little silence first: the mouth starts closed
+        audio16 = np.concatenate([lead, audio16])
+        phonemes = [(p, a + 0.3, b + 0.3) for p, a, b in phonemes]
+        if max_seconds is not None:
+            audio16 = audio16[: int(max_seconds * 16000)]
+            phonemes = [(p, a, min(b, max_seconds)) for p, a, b in phonemes if a < max_seconds]
+        num_frames = int(len(audio16) / 16000 * fps)
+        au = random_au_sequence(num_frames, fps, rng)
+        speech = speech_truth(phonemes, fps, num_frames)
+        mel = log_mel(audio16).numpy().astype(np.float32)
+        d = root / f"seq_{i:03d}"
+        d.mkdir(exist_ok=True)
+        sf.write(d / "audio.wav", audio16, 16000, subtype="PCM_16")
+        with open(d / "phonemes.csv", "w") as f:
+            f.write("phoneme,start_s,end_s\n")
+            for p, a, b in phonemes:
+                f.write(f"{p.replace(',', ' ')},{a:.5f},{b:.5f}\n")
+        frames = np.arange(num_frames)
+        _write_csv(d / "aus.csv", ["frame", "timestamp"] + [f"{a}_r" for a in AU_NAMES],
+                   np.column_stack([frames, frames / fps, au]), "%.5f")
+        _write_csv(d / "speech.csv", ["frame"] + list(SPEECH_NAMES), np.column_stack([frames, speech]), "%.5f")
+        np.save(d / "mel.npy", mel)
+        seqs.append({"name": d.name, "split": split, "num_frames": num_frames, "text": " ".join(picks)})
+    meta = {
+        "schema": SCHEMA, "fps": fps, "width": size[0], "height": size[1],
+        "cameras": [dataclasses.asdict(c) for c in cameras], "head_fingerprint": head.fingerprint(),
+        "sequences": seqs, "seed": seed,
+    }
+    (root / "dataset.json").write_text(json.dumps(meta, indent=2))
+    return root
+
+
+def render_frames(root: str | os.PathLike, head, backend: str = "auto", device: str | None = None,
+                  chunk: int = 32, write_png_every: int = 1, progress=None) -> None:
+    """Render every sequence's truth frames from the rig (exact AU and speech truth) for each camera."""
+    import torch
+
+    from core import rig
+    from core.image import encode_png
+    from core.render import get_renderer
+
+    ds = load_dataset(root, require_frames=False)
+    if ds.head_fingerprint != head.fingerprint():
+        raise DatasetError(f"{root}: made for head {ds.head_fingerprint[:12]}, not {head.fingerprint()[:12]}")
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    head_d = head.to(device)
+    renderer = get_renderer(backend)
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=8)  # zlib releases the GIL
+    pending = []
+    total = sum(s.num_frames for s in ds.sequences) * len(ds.cameras)
+    done = 0
+    for seq in ds.sequences:
+        cams = [c.camera(head, ds.width, ds.height) for c in ds.cameras]
+        out = [np.zeros((seq.num_frames, ds.height, ds.width, 3), np.uint8) for _ in cams]
+        for k in range(len(cams)):
+            (seq.path / "frames" / f"cam{k}").mkdir(parents=True, exist_ok=True)
+        for a in range(0, seq.num_frames, chunk):
+            b = min(a + chunk, seq.num_frames)
+            with torch.no_grad():
+                frames = rig.deform(head_d, torch.as_tensor(seq.au[a:b], dtype=torch.float32, device=device),
+                                    torch.as_tensor(seq.speech[a:b], dtype=torch.float32, device=device))
+                for t in range(b - a):
+                    cloud = frames.cloud(t)
+                    for k, cam in enumerate(cams):
+                        img = renderer.render(cloud, cam).to_numpy_rgb8()
+                        out[k][a + t] = img
+                        if (a + t) % write_png_every == 0:
+                            path = seq.path / "frames" / f"cam{k}" / f"{a + t:05d}.png"
+                            pending.append(pool.submit(lambda p=path, im=img: p.write_bytes(encode_png(im, 1))))
+                    done += len(cams)
+            if progress:
+                progress(done, total)
+        for k in range(len(cams)):
+            np.save(seq.path / f"frames_cam{k}.npy", out[k])
+    for f in pending:
+        f.result()
+    pool.shutdown()
+    renderer.close()
+
+
+# ---------------------------------------------------------------------------- reading
+def _read_table(path: Path, expected: list[str]) -> np.ndarray:
+    if not path.exists():
+        raise DatasetError(f"{path}: missing")
+    with open(path) as f:
+        header = [h.strip() for h in f.readline().strip().split(",")]
+    missing = [c for c in expected if c not in header]
+    if missing:
+        raise DatasetError(f"{path}: missing columns {', '.join(missing)}")
+    try:
+        data = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
+    except ValueError as exc:
+        raise DatasetError(f"{path}: malformed numbers ({exc})") from None
+    if not np.all(np.isfinite(data)):
+        bad = int((~np.isfinite(data)).any(1).argmax()) + 2
+        raise DatasetError(f"{path}: non-finite value on line {bad}")
+    return data[:, [header.index(c) for c in expected]]
+
+
+def load_dataset(root: str | os.PathLike, require_frames: bool = True) -> Dataset:
+    root = Path(root)
+    meta_path = root / "dataset.json"
+    try:
+        meta = json.loads(meta_path.read_text())
+    except FileNotFoundError:
+        raise DatasetError(f"{meta_path}: missing (not a data set directory)") from None
+    except json.JSONDecodeError as exc:
+        raise DatasetError(f"{meta_path}: not valid JSON ({exc})") from None
+    if meta.get("schema") != SCHEMA:
+        raise DatasetError(f"{meta_path}: schema {meta.get('schema')!r}, expected {SCHEMA!r}")
+    seqs = []
+    for s in meta["sequences"]:
+        d = root / s["name"]
+        au = _read_table(d / "aus.csv", [f"{a}_r" for a in AU_NAMES])
+        speech = _read_table(d / "speech.csv", list(SPEECH_NAMES))
+        if au.shape != (s["num_frames"], NUM_AUS) or speech.shape != (s["num_frames"], NUM_SPEECH):
+            raise DatasetError(f"{d}: expected {s['num_frames']} frames in aus.csv and speech.csv")
+        mel = np.load(d / "mel.npy")
+        seq = Sequence(s["name"], s["split"], au.astype(np.float32), speech.astype(np.float32), mel, d)
+        if require_frames:
+            for k in range(len(meta["cameras"])):
+                seq.frames(k)
+        seqs.append(seq)
+    return Dataset(root, float(meta["fps"]), int(meta["width"]), int(meta["height"]),
+                   [CameraSpec(**c) for c in meta["cameras"]], meta["head_fingerprint"], seqs)

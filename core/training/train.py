@@ -1,0 +1,279 @@
+"""Training the EmoZone deformation model on a synthetic data set (core.training.dataset).
+
+Each step takes a window of consecutive frames of one training sequence and one camera, predicts
+the deformation (the CIT-AE sees the AU curve around the window, the audio encoder the mel windows
+around it), renders the deformed head and compares it with the data set's frame:
+
+    loss = L1 + 0.2 D-SSIM (rendered vs data set frame)
+         + w_t * mean ||second difference of d_mu over the window||^2    (in millimetres)
+         + w_m * offset magnitude
+         + w_p * mean distance of Gaussian centres to the rig's truth     (in millimetres; optional)
+
+Checkpoints are safetensors (core.model.checkpoint) plus the optimiser state in a second
+safetensors file, so a run resumes where it stopped. Losses are logged as JSON lines.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from core.training.dataset import Dataset, load_dataset
+
+from core.training.variants import VARIANT_TITLES, VARIANTS  # noqa: F401 (re-exported)
+
+MM = 1000.0  # metres -> millimetres, so loss terms are of order one
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    steps: int = 2000
+    lr: float = 2e-3
+    window: int = 5  # consecutive frames per step (>= 3 for the temporal term)
+    render_scale: float = 1.0  # < 1 renders and compares at a lower resolution (CPU toy runs)
+    w_image: float = 1.0
+    w_dssim: float = 0.2
+    w_temporal: float = 0.02
+    w_magnitude: float = 1e-4
+    w_position: float = 0.05
+    log_every: int = 25
+    checkpoint_every: int = 250
+    seed: int = 0
+
+
+class TrainingError(RuntimeError):
+    pass
+
+
+def model_config_for(variant: str, **overrides):
+    from core.model.deform import ModelConfig
+
+    if variant not in VARIANTS:
+        raise TrainingError(f"unknown variant {variant!r}; choose one of {', '.join(VARIANTS)}")
+    return ModelConfig(**{**VARIANTS[variant], **overrides})
+
+
+class _Progress:
+    """A one-line text progress bar on stderr (no extra dependency)."""
+
+    def __init__(self, total: int, label: str, enabled: bool = True):
+        self.total, self.label, self.enabled = total, label, enabled
+        self.start = time.perf_counter()
+        self.last = 0.0
+
+    def update(self, done: int, note: str = "") -> None:
+        now = time.perf_counter()
+        if not self.enabled or (now - self.last < 0.5 and done < self.total):
+            return
+        self.last = now
+        frac = done / max(self.total, 1)
+        rate = done / max(now - self.start, 1e-9)
+        eta = (self.total - done) / rate if rate > 0 else float("inf")
+        bar = "#" * int(30 * frac)
+        sys.stderr.write(f"\r{self.label} [{bar:<30}] {done}/{self.total} {rate:5.1f}/s eta {eta:5.0f}s {note}   ")
+        if done >= self.total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def _optimizer_path(ckpt: Path) -> Path:
+    return ckpt.with_name(ckpt.stem + ".optim.safetensors")
+
+
+def save_optimizer(path: Path, opt: torch.optim.Optimizer, step: int) -> None:
+    from safetensors.torch import save
+
+    from core.image import atomic_write_bytes
+
+    tensors = {}
+    for i, p in enumerate(opt.param_groups[0]["params"]):
+        for key, value in opt.state.get(p, {}).items():
+            if torch.is_tensor(value):
+                tensors[f"{i}.{key}"] = value.detach().cpu().contiguous()
+    atomic_write_bytes(path, save(tensors, metadata={"step": str(step)}))
+
+
+def load_optimizer(path: Path, opt: torch.optim.Optimizer) -> None:
+    from safetensors.torch import load
+
+    tensors = load(path.read_bytes())
+    params = opt.param_groups[0]["params"]
+    for key, value in tensors.items():
+        i, name = key.split(".", 1)
+        p = params[int(i)]
+        opt.state.setdefault(p, {})[name] = value.to(p.device) if name != "step" else value
+
+
+class Trainer:
+    def __init__(self, dataset: Dataset, head, variant: str, config: TrainConfig, device: str,
+                 backend: str = "auto", model_overrides: dict | None = None):
+        from core.model.deform import EmoZoneModel
+        from core.render import get_renderer
+
+        if dataset.head_fingerprint != head.fingerprint():
+            raise TrainingError(
+                f"{dataset.root}: data set was made for head {dataset.head_fingerprint[:12]}, "
+                f"not {head.fingerprint()[:12]}")
+        self.ds, self.cfg, self.variant, self.device = dataset, config, variant, torch.device(device)
+        self.head = head.to(self.device)
+        self.cloud = self.head.cloud
+        self.model_config = model_config_for(variant, **(model_overrides or {}))
+        torch.manual_seed(config.seed)
+        self.model = EmoZoneModel.for_cloud(self.cloud, self.model_config).to(self.device)
+        if backend == "auto":
+            backend = "gsplat" if self.device.type == "cuda" else "reference"
+        self.renderer = get_renderer(backend)
+        self.rng = np.random.default_rng(config.seed)
+        self.train_seqs = dataset.split("train")
+        if not self.train_seqs:
+            raise TrainingError(f"{dataset.root}: no training sequences")
+        w = max(1, int(round(dataset.width * config.render_scale)))
+        h = max(1, int(round(dataset.height * config.render_scale)))
+        self.size = (w, h)
+        self.cameras = [c.camera(head, dataset.width, dataset.height).resized(w, h) for c in dataset.cameras]
+        self._prepare_sequences()
+        self.opt = torch.optim.Adam(self.model.parameters(), lr=config.lr)
+        # Cosine decay to a tenth of the rate over the run.
+        self._lr_factor = lambda s: 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(s / max(config.steps, 1), 1.0)))
+        self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, self._lr_factor)
+        self.step = 0
+
+    def _prepare_sequences(self) -> None:
+        """Per training sequence: AU and mel windows on the device, truth frames (resized), and the
+        rig's truth geometry for the position term."""
+        from core import rig
+        from core.audio.features import mel_windows
+
+        self.data = []
+        for seq in self.train_seqs:
+            t = seq.num_frames
+            au = torch.as_tensor(seq.au, device=self.device)
+            mel = torch.as_tensor(mel_windows(seq.mel, self.ds.fps, t, self.model_config.audio_window), device=self.device)
+            frames = []
+            for k in range(len(self.cameras)):
+                f = torch.from_numpy(np.array(seq.frames(k))).to(self.device)  # uint8 [T, H, W, 3]
+                if self.size != (self.ds.width, self.ds.height):
+                    f = torch.nn.functional.interpolate(f.permute(0, 3, 1, 2).float(), size=self.size[::-1], mode="area")
+                    f = f.permute(0, 2, 3, 1).round().clamp(0, 255).to(torch.uint8)
+                frames.append(f)
+            truth = None
+            if self.cfg.w_position > 0:
+                with torch.no_grad():
+                    truth = rig.deform(self.head, au, torch.as_tensor(seq.speech, device=self.device)).means
+            self.data.append({"au": au, "mel": mel, "frames": frames, "truth": truth, "T": t})
+
+    # ------------------------------------------------------------------ one step
+    def loss_on_window(self, d: dict, a: int, cam_index: int):
+        from core.model.deform import apply_deformation
+        from core.model.losses import image_loss, offset_magnitude, temporal_second_difference
+
+        cfg = self.cfg
+        b = a + cfg.window
+        frames_idx = torch.arange(a, b, device=self.device)
+        ctx = self.model.context_for(self.cloud)
+        pad = self.model_config.audio_smooth // 2  # the audio smoother sees neighbouring frames
+        lo, hi = max(0, a - pad), min(d["T"], b + pad)
+        audio_tokens = self.model.encode_audio(d["mel"][lo:hi])[a - lo : a - lo + cfg.window]
+        au_cond = self.model.encode_au(d["au"], frames_idx)
+        out = self.model.decode(ctx, audio_tokens, au_cond)
+        terms = {}
+        if cfg.w_image > 0:
+            preds = []
+            for t in range(cfg.window):
+                cloud_t = apply_deformation(self.cloud, out.d_mu[t], out.d_rot[t], out.d_log_scale[t])
+                preds.append(self.renderer.render(cloud_t, self.cameras[cam_index]).color)
+            pred = torch.stack(preds)
+            target = d["frames"][cam_index][a:b].float() / 255.0
+            terms["image"] = cfg.w_image * image_loss(pred, target, cfg.w_dssim)
+        terms["temporal"] = cfg.w_temporal * temporal_second_difference(out.d_mu * MM)
+        terms["magnitude"] = cfg.w_magnitude * offset_magnitude(out)
+        if cfg.w_position > 0 and d["truth"] is not None:
+            pred_means = self.cloud.means[None] + out.d_mu
+            err = (pred_means - d["truth"][a:b]).norm(dim=-1) * MM
+            terms["position"] = cfg.w_position * err.mean()
+        return sum(terms.values()), {k: float(v.detach()) for k, v in terms.items()}
+
+    def train_step(self) -> dict:
+        seq_i = int(self.rng.integers(len(self.data)))
+        d = self.data[seq_i]
+        a = int(self.rng.integers(0, max(d["T"] - self.cfg.window, 0) + 1))
+        cam = int(self.rng.integers(len(self.cameras)))
+        self.model.train()
+        loss, terms = self.loss_on_window(d, a, cam)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+        self.opt.step()
+        self.sched.step()
+        self.step += 1
+        terms["loss"] = float(loss.detach())
+        return terms
+
+    # ------------------------------------------------------------------ checkpoints
+    def save(self, path: Path, extra: dict | None = None) -> None:
+        from core.model.checkpoint import save_checkpoint
+
+        info = {"step": self.step, "variant": self.variant, "train_config": dataclasses.asdict(self.cfg),
+                "dataset": str(self.ds.root.name), **(extra or {})}
+        save_checkpoint(path, self.model, self.model_config, self.head.fingerprint(), info)
+        save_optimizer(_optimizer_path(path), self.opt, self.step)
+
+    def resume(self, path: Path) -> bool:
+        from core.model.checkpoint import load_checkpoint
+
+        if not path.exists():
+            return False
+        model, config, meta = load_checkpoint(path, self.head.fingerprint(), device=self.device)
+        if config != self.model_config:
+            raise TrainingError(f"{path}: checkpoint is of another model configuration; use a new output path")
+        self.model.load_state_dict(model.state_dict())
+        self.step = int(meta["extra"].get("step", 0))
+        opt_path = _optimizer_path(path)
+        if opt_path.exists():
+            load_optimizer(opt_path, self.opt)
+        self.sched.last_epoch = self.step
+        for group in self.opt.param_groups:
+            group["lr"] = self.cfg.lr * self._lr_factor(self.step)
+        return True
+
+
+def train(dataset_dir, out_path, variant: str = "full", config: TrainConfig | None = None, device: str | None = None,
+          backend: str = "auto", resume: bool = True, progress: bool = True, head=None, model_overrides=None) -> dict:
+    """Train one variant; returns a summary (steps, seconds, final losses)."""
+    from core.head import default_head
+
+    config = config or TrainConfig()
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    head = head or default_head()
+    ds = load_dataset(dataset_dir)
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    trainer = Trainer(ds, head, variant, config, device, backend, model_overrides)
+    if resume and trainer.resume(out_path):
+        print(f"resumed {out_path} at step {trainer.step}", file=sys.stderr)
+    log_path = out_path.with_name(out_path.stem + ".log.jsonl")
+    bar = _Progress(config.steps, f"train {variant}", progress)
+    t0 = time.perf_counter()
+    recent: list[dict] = []
+    with open(log_path, "a") as log:
+        while trainer.step < config.steps:
+            terms = trainer.train_step()
+            recent = (recent + [terms])[-config.log_every:]
+            if trainer.step % config.log_every == 0 or trainer.step == config.steps:
+                mean = {k: float(np.mean([r[k] for r in recent])) for k in recent[0]}
+                log.write(json.dumps({"step": trainer.step, **mean}) + "\n")
+                log.flush()
+            if trainer.step % config.checkpoint_every == 0 or trainer.step == config.steps:
+                trainer.save(out_path, {"seconds": time.perf_counter() - t0})
+            bar.update(trainer.step, f"loss {terms['loss']:.4f}")
+    seconds = time.perf_counter() - t0
+    final = {k: float(np.mean([r[k] for r in recent])) for k in recent[0]} if recent else {}
+    return {"variant": variant, "steps": trainer.step, "seconds": seconds, "final": final,
+            "checkpoint": str(out_path), "device": str(device)}

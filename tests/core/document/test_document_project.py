@@ -1,0 +1,191 @@
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from core.anim import AudioRef, CameraState, Curve, Keyframe, SpeechDrive, Take, auto_blink, evaluate
+from core.anim.take import CHANNEL_NAMES
+from core.document import (
+    Autosaver, Document, TakeEdit, TakeFileError, autosave_path, find_recovery, load_take, save_take,
+)
+from core.anim import edit
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "takes"
+
+
+def _take(audio_dir: Path) -> Take:
+    return Take(
+        name="t", fps=30, duration=90, audio=AudioRef(str(audio_dir / "sub" / "line.wav"), -0.25),
+        curves={"AU12": Curve((Keyframe(0, 0), Keyframe(12, 4.5, "linear"), Keyframe(30, 1, "constant"))),
+                "AU45": auto_blink(90, 30, seed=1),
+                "lip_close": Curve((Keyframe(3, 0.5, handle_type="free", handle_left=(1, 0), handle_right=(6, 1)),),
+                                   extrapolation="linear", solo=True, lock=True)},
+        speech={"lip_close": SpeechDrive(False, False)},
+        camera=CameraState((0.0, 0.1, -0.2), 15.0, -3.0, 1.7, 25.0),
+        zone_settings={"overlay": True, "opacity": 0.5},
+    )
+
+
+def test_save_load_round_trip_and_relative_audio(tmp_path):
+    take = _take(tmp_path)
+    p = tmp_path / "a.emz"
+    save_take(take, p)
+    raw = json.loads(p.read_text())
+    assert raw["schema"] == "Take.2"
+    assert raw["audio"]["path"] == "sub/line.wav"  # relative to the project file
+    back = load_take(p)
+    assert back == take
+    assert back is not take
+    assert [f.name for f in tmp_path.iterdir()] == ["a.emz"]  # no temp files left behind
+
+
+def test_old_version_fixture_upgrades_on_load():
+    take = load_take(DATA / "take_v1.emz")
+    assert take.name == "hello_v1" and take.duration == 100 and take.fps == 25
+    assert take.audio.path == str(DATA / "hello.wav") and take.audio.offset == 0
+    assert [(k.frame, k.value) for k in take.curves["AU12"].keys] == [(0, 0), (20, 3.5), (40, 0.5)]
+    assert take.curves["AU45"].keys[1].value == 5
+    # v1 keys were bezier auto-clamped: a smoothstep from 0 to 3.5 over 20 frames, 1.75 midway.
+    assert evaluate(take.curves["AU12"], [10])[0] == pytest.approx(1.75)
+    assert take.speech["jaw_open"] == SpeechDrive()
+
+
+def test_current_version_fixture_keeps_loading():
+    take = load_take(DATA / "take_v2.emz")
+    assert take.name == "hello_v2" and take.duration == 120
+    assert take.curves["AU04"].keys[0].handle_left == (2, 0.5)
+    assert take.speech["jaw_open"].override and take.curves["jaw_open"].mute
+    assert take.zone_settings["hidden"] == ["static"]
+    assert take.camera.distance == 2.5
+
+
+def _write(tmp_path, obj_or_text) -> Path:
+    p = tmp_path / "bad.emz"
+    p.write_text(obj_or_text if isinstance(obj_or_text, str) else json.dumps(obj_or_text))
+    return p
+
+
+def _good():
+    return json.loads((DATA / "take_v2.emz").read_text())
+
+
+def _with(path, value):
+    d = _good()
+    cur = d
+    for k in path[:-1]:
+        cur = cur[k]
+    cur[path[-1]] = value
+    return d
+
+
+@pytest.mark.parametrize("content, field, words", [
+    ('{"schema": "Take.2", "name": "x", "fps": 25, "dura', None, "line 1"),
+    ("", None, "empty"),
+    ([1, 2], "(top level)", "object"),
+    (_with(["tracks", "AU12", "keys", 1, "value"], "high"), "tracks.AU12.keys[1].value", "number"),
+    (_with(["tracks", "AU12", "keys", 1, "value"], float("nan")), "tracks.AU12.keys[1].value", "finite"),
+    (_with(["tracks", "AU12", "keys", 2, "frame"], float("inf")), "tracks.AU12.keys[2].frame", "finite"),
+    (_with(["tracks", "AU12", "keys", 0, "frame"], -3), "tracks.AU12.keys[0].frame", ">= 0"),
+    (_with(["tracks", "AU12", "keys", 0, "interpolation"], "cubic"), "tracks.AU12.keys[0].interpolation", "unknown"),
+    (_with(["tracks", "AU12", "mute"], "no"), "tracks.AU12.mute", "true or false"),
+    (_with(["tracks", "AU99"], {"keys": []}), "tracks.AU99", "unknown channel"),
+    (_with(["schema"], "Take.9"), "schema", "unknown schema version 9"),
+    (_with(["schema"], "Scene.2"), "schema", "not a take file"),
+    (_with(["fps"], 0), "fps", "positive"),
+    (_with(["duration"], 12.5), "duration", "whole"),
+    (_with(["camera", "target"], [0, 1]), "camera.target", "[x, y, z]"),
+    (_with(["camera", "fov_y"], 200), "camera", "fov_y"),
+    (_with(["camera", "yaw"], None), "camera.yaw", "number"),
+    (_with(["zone_settings", "opacity"], float("inf")), "zone_settings.opacity", "finite"),
+    ({"schema": "Take.1", "fps": 25, "frames": 10, "tracks": {"AU12": [[0, 1, 2]]}}, "tracks.AU12[0]", "[frame, value]"),
+])
+def test_malformed_files_get_specific_errors(tmp_path, content, field, words):
+    p = _write(tmp_path, content)
+    with pytest.raises(TakeFileError) as ei:
+        load_take(p)
+    err = ei.value
+    assert isinstance(err, ValueError)
+    assert str(p) in str(err) and words in str(err)
+    assert err.field == field
+
+
+def test_missing_file_and_failed_load_leave_the_open_document_alone(tmp_path):
+    doc = Document(_take(tmp_path))
+    before = doc.take
+    with pytest.raises(TakeFileError):
+        Document.open(tmp_path / "nope.emz")
+    with pytest.raises(TakeFileError):
+        Document.open(_write(tmp_path, '{"schema": "Take.2"'))
+    assert doc.take is before
+
+
+def test_save_failure_keeps_the_previous_file(tmp_path):
+    p = tmp_path / "a.emz"
+    save_take(_take(tmp_path), p)
+    old = p.read_text()
+    bad = Take(zone_settings={"x": float("nan")})
+    with pytest.raises(TakeFileError):
+        save_take(bad, p)
+    assert p.read_text() == old
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["a.emz"]
+
+
+def test_autosave_ticks_and_recovery(tmp_path):
+    p = tmp_path / "a.emz"
+    doc = Document(_take(tmp_path))
+    doc.save(p)
+    saver = Autosaver(doc, interval_s=30)
+    assert saver.tick(100.0) is None  # starts the clock
+    assert saver.tick(200.0) is None  # nothing to save: the document is clean
+    doc.push(TakeEdit("k", doc.take, edit.move_selection(doc.take, {"AU12": [1]}, 0, 0.5)))
+    assert saver.tick(210.0) is None  # not due yet
+    side = saver.tick(231.0)
+    assert side == autosave_path(p) and side.exists()
+    assert saver.tick(400.0) is None  # no change since the last autosave
+    # Make the side file clearly newer than the project (file systems with coarse mtimes).
+    os.utime(p, ns=(side.stat().st_mtime_ns - 10**9,) * 2)
+    assert find_recovery(p) == side
+    assert load_take(side) == doc.take and load_take(p) != doc.take
+    doc.save()
+    assert not side.exists() and find_recovery(p) is None
+
+
+def test_untitled_documents_autosave_beside_a_given_path(tmp_path):
+    doc = Document(Take())
+    saver = Autosaver(doc, interval_s=1, untitled_path=tmp_path / "untitled.emz")
+    saver.tick(0)
+    doc.push(TakeEdit("k", doc.take, doc.take.with_curve("AU01", Curve((Keyframe(0, 1),)))))
+    assert saver.tick(5) == tmp_path / "untitled.emz.autosave"
+    assert find_recovery(tmp_path / "untitled.emz") == tmp_path / "untitled.emz.autosave"
+
+
+keys_strategy = st.lists(
+    st.tuples(st.integers(0, 500), st.floats(-5, 10, allow_nan=False), st.sampled_from(["constant", "linear", "bezier"]),
+              st.sampled_from(["auto_clamped", "auto", "vector", "free"]),
+              st.tuples(st.floats(-5, 0), st.floats(-3, 3)), st.tuples(st.floats(0, 5), st.floats(-3, 3))),
+    max_size=6, unique_by=lambda t: t[0])
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(st.sampled_from(CHANNEL_NAMES), keys_strategy, max_size=5),
+       st.sampled_from(["constant", "linear"]), st.floats(1, 120), st.integers(1, 10_000),
+       st.text(max_size=12), st.booleans())
+def test_round_trip_property(tracks, extrap, fps, duration, name, flag):
+    curves = {
+        ch: Curve(tuple(Keyframe(f, v, i, h, (f + hl[0], v + hl[1]), (f + hr[0], v + hr[1]))
+                        for f, v, i, h, hl, hr in ks), extrapolation=extrap, mute=flag, solo=not flag)
+        for ch, ks in tracks.items()
+    }
+    take = Take(name=name, fps=fps, duration=duration, curves=curves, zone_settings={"a": [1, 2.5]})
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "p.emz"
+        save_take(take, p)
+        back = load_take(p)
+    assert back == take
+    f = np.linspace(-5, 505, 97)
+    np.testing.assert_array_equal(back.evaluate_au(f), take.evaluate_au(f))
