@@ -16,6 +16,10 @@ from PySide6.QtGui import QMouseEvent, QWheelEvent
 from PySide6.QtOpenGLWidgets import QOpenGLWidget
 
 from core.camera import OrbitCamera
+from core.render import gl as gl_backend
+
+#: The colour columns of GLSplats.packed (the renderer's packing layout).
+RGB_COLUMNS = gl_backend._RGB
 
 #: Fraction of the full resolution used while dragging.
 DRAG_SCALE = 0.5
@@ -84,7 +88,7 @@ class Viewport(QOpenGLWidget):
     def set_splats(self, splats) -> None:
         """Show a GLSplats (its colours are restored if an overlay painted over a previous one)."""
         self._splats = splats
-        self._base_rgb = None if splats is None else splats.packed[:, 9:12].copy()
+        self._base_rgb = None if splats is None else splats.packed[:, RGB_COLUMNS].copy()
         self.update()
 
     def splats(self):
@@ -213,9 +217,9 @@ class Viewport(QOpenGLWidget):
         if s is None or self._base_rgb is None:
             return
         if self._override is not None and self._override.shape[0] == len(s):
-            s.packed[:, 9:12] = self._override
+            s.packed[:, RGB_COLUMNS] = self._override
         else:
-            s.packed[:, 9:12] = self._base_rgb
+            s.packed[:, RGB_COLUMNS] = self._base_rgb
 
     def paintGL(self) -> None:
         ctx = self._ctx
