@@ -1,0 +1,56 @@
+"""Edit-to-frame latency of the studio: a key inserted at the current frame until the deformed
+frame is in the viewport (worker evaluation + hand-over + paint), on the default head.
+
+Run: `python -m bench studio` (needs a display: xvfb-run on a headless machine)."""
+from __future__ import annotations
+
+import statistics
+import time
+
+
+def main(argv: list[str] | None = None) -> int:
+    from PySide6.QtWidgets import QApplication
+
+    from core.anim import Take
+    from studio.app import create_app
+    from studio.main_window import MainWindow
+    from studio.settings import StudioSettings
+    import tempfile
+    from pathlib import Path
+
+    app = create_app()
+    tmp = tempfile.mkdtemp()
+    w = MainWindow(settings=StudioSettings(Path(tmp) / "s.ini"), take=Take(name="Bench", duration=100))
+    w.resize(1280, 800)
+    w.show()
+
+    def wait_current(limit=60.0):
+        t0 = time.monotonic()
+        while not (w.shown is not None and w.shown.revision == w.document.history.revision):
+            app.processEvents()
+            time.sleep(0.001)
+            if time.monotonic() - t0 > limit:
+                raise TimeoutError("no frame")
+        w.viewport.repaint()  # the paint is part of what the user waits for
+
+    wait_current()
+    latencies, evals = [], []
+    for i in range(20):
+        w.value_box.setValue(0.5 + (i % 9) * 0.5)
+        t0 = time.perf_counter()
+        w.insert_key_here()
+        wait_current()
+        latencies.append(time.perf_counter() - t0)
+        evals.append(w.shown.seconds)
+    n = len(w.engine.rest_means)
+    print(f"studio edit-to-frame latency, default head ({n} Gaussians), 20 edits:")
+    print(f"  median {statistics.median(latencies) * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms")
+    print(f"  of which worker evaluation median {statistics.median(evals) * 1000:.1f} ms")
+    w.document.history.set_clean()
+    w.close()
+    QApplication.processEvents()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
