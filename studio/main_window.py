@@ -157,8 +157,7 @@ class MainWindow(QMainWindow):
     def _build_docks(self) -> None:
         self._dock(DOCK_CHANNELS, "Channels", Qt.LeftDockWidgetArea,
                    self._placeholder("Channels\n(AU and speech channel list)"))
-        self._dock(DOCK_TIMELINE, "Timeline", Qt.BottomDockWidgetArea,
-                   self._placeholder("Timeline\n(dope sheet and curve editor)"))
+        self._dock(DOCK_TIMELINE, "Timeline", Qt.BottomDockWidgetArea, self._make_timeline())
         self._dock(DOCK_AUS, "Action Units", Qt.RightDockWidgetArea,
                    self._placeholder("Action Units\n(intensity sliders)"))
 
@@ -203,6 +202,55 @@ class MainWindow(QMainWindow):
         self._dock("history", "History", Qt.RightDockWidgetArea, self.undo_view)
         self.tabifyDockWidget(self.docks[DOCK_AUS], self.docks["history"])
         self.docks[DOCK_AUS].raise_()
+
+    def _make_timeline(self) -> QWidget:
+        try:
+            from widgets.timeline import TimelineWidget
+        except ImportError:  # pyqtgraph missing: the dock explains instead
+            self.timeline = None
+            return self._placeholder("Timeline\n(needs pyqtgraph)")
+        tl = self.timeline = TimelineWidget()
+        tl.setObjectName("timeline")
+        tl.current_frame_changed.connect(self.seek)
+        tl.keys_insert_requested.connect(self._on_keys_insert)
+        tl.keys_delete_requested.connect(self._on_keys_delete)
+        tl.keys_moved_preview.connect(self._on_keys_moved)
+        tl.keys_move_committed.connect(self._on_keys_moved)
+        tl.keys_move_cancelled.connect(self._on_keys_move_cancelled)
+        self._drag_bases: dict[int, object] = {}
+        return tl
+
+    # -- timeline intents -> core commands
+    def _on_keys_insert(self, items) -> None:
+        take = self.document.take
+        curves = {}
+        for channel, frame, value in items:
+            curves[channel] = insert_key(curves.get(channel, take.curves[channel]), float(frame), float(value))
+        names = ", ".join(sorted(curves))
+        self.push_edit(f"Insert key {names}", take.with_curves(curves))
+
+    def _on_keys_delete(self, selection) -> None:
+        from core.anim.edit import delete_keys
+
+        take = self.document.take
+        curves = {ch: delete_keys(take.curves[ch], idx) for ch, idx in selection.items() if idx}
+        if curves:
+            self.push_edit("Delete keys", take.with_curves(curves))
+
+    def _on_keys_moved(self, drag_id: int, selection, dframe: float, dvalues) -> None:
+        """A drag's previews and its commit merge into one undo step, always measured from the
+        take as it was when the drag began."""
+        from core.anim.edit import move_keys
+
+        base = self._drag_bases.setdefault(drag_id, self.document.take)
+        curves = {ch: move_keys(base.curves[ch], idx, float(dframe), float((dvalues or {}).get(ch, 0.0)))
+                  for ch, idx in selection.items() if idx}
+        self.push_edit("Move keys", base.with_curves(curves), merge_id=("drag", drag_id))
+
+    def _on_keys_move_cancelled(self, drag_id: int) -> None:
+        base = self._drag_bases.pop(drag_id, None)
+        if base is not None and self.document.take is not base:
+            self.push_edit("Move keys", base, merge_id=("drag", drag_id))  # merges to nothing
 
     def install_panel(self, key: str, widget: QWidget) -> QDockWidget:
         """Put a panel into one of the docking points (DOCK_TIMELINE, DOCK_CHANNELS, DOCK_AUS)."""
@@ -338,6 +386,7 @@ class MainWindow(QMainWindow):
         self.player = make_player(clip)
         if problem:
             self.show_error("Audio", f"The take's audio could not be loaded; playing silently.\n\n{problem}")
+        self._sync_timeline()
         if reset_view:
             self.viewport.set_orbit(take.camera.to_orbit()) if take.camera.distance != 1.0 else self.viewport.frame_all()
         self._update_title()
@@ -346,8 +395,16 @@ class MainWindow(QMainWindow):
         dirty = "*" if self.document.is_dirty else ""
         self.setWindowTitle(f"{APP_TITLE} - {self.document.take.name}{dirty}")
 
+    def _sync_timeline(self) -> None:
+        if getattr(self, "timeline", None) is None:
+            return
+        with QSignalBlocker(self.timeline):
+            self.timeline.set_take(self.document.take)
+            self.timeline.set_current_frame(self.current_frame)
+
     def _on_document_changed(self) -> None:
         self._update_title()
+        self._sync_timeline()
         self.request_frame(self.current_frame, edit=True)
 
     def push_edit(self, text: str, after, merge_id=None) -> None:
@@ -498,17 +555,20 @@ class MainWindow(QMainWindow):
         if frame != self.current_frame:
             self.current_frame = frame
             self.transport.set_frame(frame)
+            if getattr(self, "timeline", None) is not None:
+                with QSignalBlocker(self.timeline):
+                    self.timeline.set_current_frame(frame)
         self.request_frame(frame)
 
     def seek(self, frame: int) -> None:
         frame = int(np.clip(frame, 0, self.document.take.duration - 1))
         self.current_frame = frame
         self.transport.set_frame(frame)
+        if getattr(self, "timeline", None) is not None and self.timeline.current_frame() != frame:
+            with QSignalBlocker(self.timeline):
+                self.timeline.set_current_frame(frame)
         if self.player is not None:
-            if self.is_playing():
-                self.player.seek(frame / self.document.take.fps)
-            else:
-                self.player.seek(frame / self.document.take.fps)
+            self.player.seek(frame / self.document.take.fps)
         self.request_frame(frame)
 
     def step(self, delta: int) -> None:

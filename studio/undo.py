@@ -42,7 +42,9 @@ class CoreUndoCommand(QUndoCommand):
         n_after = len(history)
         if n_after == n_before + 1 and history._undo[-1] is self.command:
             return
-        if n_after <= n_before and top_before is not None and (n_after < n_before or history._undo[-1] is top_before):
+        same_drag = top_before is not None and self.command.merge_id is not None \
+            and top_before.merge_id == self.command.merge_id
+        if n_after <= n_before and same_drag and (n_after < n_before or history._undo[-1] is top_before):
             # Absorbed by the previous command (a drag step), or a drag that came back to its start.
             self.merged_into_previous = True
             self._emptied_previous = n_after < n_before

@@ -54,3 +54,15 @@ def test_saving_marks_both_stacks_clean(qtbot, tmp_path):
     assert not doc.is_dirty and bridge.stack.isClean()
     bridge.stack.undo()
     assert doc.is_dirty and not bridge.stack.isClean()
+
+
+def test_a_no_op_drag_step_does_not_take_over_the_previous_edit(qtbot):
+    doc = Document(Take())
+    bridge = UndoBridge(doc)
+    bridge.push(TakeEdit("Key", doc.take, value_take(doc.take, 1.0)))
+    keyed = doc.take
+    bridge.push(TakeEdit("Drag key", doc.take, doc.take, merge_id=("drag", 1)))  # moved by nothing yet
+    bridge.push(TakeEdit("Drag key", doc.take, value_take(doc.take, 2.0), merge_id=("drag", 1)))
+    assert bridge.stack.count() == len(doc.history) == 2
+    bridge.stack.undo()
+    assert doc.take is keyed

@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from core.anim import Take
@@ -218,3 +218,27 @@ def test_playback_follows_the_audio_clock_and_loops(make_window, qtbot):
     assert 5 <= w.current_frame <= 9 and 5 <= clock_frame <= 10
     w.step(1)
     assert w.current_frame == min(w.current_frame, 199)
+
+
+def test_a_key_dragged_with_the_mouse_in_the_timeline_is_one_undo_step(make_window, qtbot):
+    w = make_window()
+    if w.timeline is None:
+        pytest.skip("the timeline panel is not installed")
+    w.seek(5)
+    qtbot.keyClick(w.viewport, Qt.Key_K)
+    wait_current(qtbot, w)
+    tl = w.timeline
+    tl.scroll_to_channel("AU12")
+    qtbot.wait(50)
+    area = tl.plot_viewport()
+    start = tl.key_viewport_pos("AU12", 0)
+    end = start + QPoint(60, 0)
+    qtbot.mousePress(area, Qt.LeftButton, Qt.NoModifier, start)
+    for i in range(1, 7):
+        qtbot.mouseMove(area, start + QPoint(10 * i, 0))
+    qtbot.mouseRelease(area, Qt.LeftButton, Qt.NoModifier, end)
+    keys = w.document.take.curves["AU12"].keys
+    assert len(keys) == 1 and keys[0].frame > 5
+    assert w.undo.stack.count() == 2 and w.undo.stack.undoText() == "Move keys"
+    qtbot.keyClick(w.viewport, Qt.Key_Z, Qt.ControlModifier)
+    assert w.document.take.curves["AU12"].keys[0].frame == 5
