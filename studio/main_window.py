@@ -729,6 +729,10 @@ class MainWindow(QMainWindow):
         state = self.settings.window_state()
         if state is not None:
             self.restoreState(state)
+        else:
+            # The viewport gets most of the height; the timeline shows about a dozen lanes.
+            self.resizeDocks([self.docks[DOCK_TIMELINE]], [280], Qt.Vertical)
+            self.resizeDocks([self.docks[DOCK_CHANNELS], self.docks["display"]], [200, 260], Qt.Horizontal)
 
     def closeEvent(self, ev) -> None:
         if not self.maybe_save():
