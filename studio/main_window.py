@@ -562,8 +562,7 @@ class MainWindow(QMainWindow):
             self.engine.load_model(path)
         except ValueError as exc:
             self.engine.model_error = str(exc)
-            if self.engine.driver == "model" and self.engine.available_drivers()["model"]:
-                self.engine.driver = "rig"
+            self.engine.driver = "rig"
             self._update_driver_items()
             self.show_error("Model checkpoint", f"The EmoZone model could not be loaded; using the "
                             f"analytic rig.\n\n{exc}")
