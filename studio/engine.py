@@ -173,29 +173,42 @@ class Engine:
             return RigDriver(self.head, take, speech_source=lambda fps, n: np.zeros((n, 4)))
         return RigDriver(self.head, take, speech_source=source)
 
+    def export_driver(self, take):
+        """A core.drive Driver for exporting ``take`` with the current driver (the model gets its
+        own DeformationCache: the viewport's is used by the worker thread)."""
+        if self.driver == "model" and self._model is not None:
+            return _ModelDriver(self, take)
+        return self.rig_driver(take)
+
     def controls(self, take, frame: int) -> tuple[np.ndarray, np.ndarray]:
         """AU intensities [17] and speech controls [4] of the take at one frame, as the rig gets them."""
         au, speech = self.rig_driver(take).controls(np.array([float(frame)]))
         return au[0], speech[0]
 
-    def _model_cloud(self, take, frame: int):
+    def model_cache(self, take):
+        """A new core.model.inference.DeformationCache for the take's audio and the loaded model."""
         import torch
 
         from core.audio.features import log_mel, mel_windows
         from core.model.inference import DeformationCache
 
         model = self._model
-        key = (id(model), id(self.clip), float(take.fps), int(take.duration))
+        if self.clip is not None and take.audio is not None:
+            mono = self.clip.analysis()
+        else:
+            from core.audio.decode import ANALYSIS_RATE
+
+            mono = np.zeros(int(np.ceil(take.duration / take.fps * ANALYSIS_RATE)) + 1, np.float32)
+        features = mel_windows(log_mel(mono), take.fps, take.duration, model.config.audio_window)
+        return DeformationCache(model, self.rest, torch.as_tensor(features))
+
+    def _model_cloud(self, take, frame: int):
+        import torch
+
+        key = (id(self._model), id(self.clip), float(take.fps), int(take.duration))
         cache = self._model_cache
         if cache is None or self._model_cache_key != key:
-            if self.clip is not None and take.audio is not None:
-                mono = self.clip.analysis()
-            else:
-                from core.audio.decode import ANALYSIS_RATE
-
-                mono = np.zeros(int(np.ceil(take.duration / take.fps * ANALYSIS_RATE)) + 1, np.float32)
-            features = mel_windows(log_mel(mono), take.fps, take.duration, model.config.audio_window)
-            cache = DeformationCache(model, self.rest, torch.as_tensor(features))
+            cache = self.model_cache(take)
             self._model_cache, self._model_cache_key = cache, key
         au = take.evaluate_au(np.arange(take.duration, dtype=np.float64))
         return cache.cloud_at(int(frame), torch.as_tensor(au, dtype=torch.float32))
@@ -220,3 +233,39 @@ class Engine:
         attention = self.attention_for(self.attention_channel) if driver == "model" else None
         return FrameResult(int(frame), revision, splats, motion, attention, time.perf_counter() - t0, driver)
 
+
+
+@dataclasses.dataclass
+class _ModelBatch:
+    """Frames decoded by the model: means [T, N, 3], quats [T, N, 4], log_scales [T, N, 3]."""
+
+    rest: Any
+    means: Any
+    quats: Any
+    log_scales: Any
+
+    def cloud(self, t: int):
+        return self.rest.replace(means=self.means[t], quats=self.quats[t], log_scales=self.log_scales[t])
+
+
+class _ModelDriver:
+    """core.drive.Driver over the EmoZone model. The model decodes whole take frames, so a
+    fractional frame (an export at another rate) takes the nearest one."""
+
+    def __init__(self, engine: Engine, take):
+        self.engine, self.take, self.fps = engine, take, float(take.fps)
+        self._cache = None
+
+    def frames(self, frame_indices: np.ndarray) -> _ModelBatch:
+        import torch
+
+        if self._cache is None:
+            self._cache = self.engine.model_cache(self.take)
+        idx = np.clip(np.rint(np.asarray(frame_indices, dtype=np.float64)), 0, self.take.duration - 1)
+        au = self.take.evaluate_au(np.arange(self.take.duration, dtype=np.float64))
+        with torch.no_grad():
+            r = self._cache.frames([int(i) for i in idx], torch.as_tensor(au, dtype=torch.float32))
+        return _ModelBatch(self.engine.rest, r.means, r.quats, r.log_scales)
+
+    def cloud(self, frame: float):
+        return self.frames(np.array([frame])).cloud(0)

@@ -81,6 +81,7 @@ class MainWindow(QMainWindow):
         self._edit_times: dict[int, float] = {}
         self.edit_latencies: list[float] = []
         self.docks: dict[str, QDockWidget] = {}
+        self.export_dialog = None
 
         self._build_central()
         self._build_docks()
@@ -345,6 +346,7 @@ class MainWindow(QMainWindow):
         a["side"] = self._action("&Side View", self.viewport.side_view, QKeySequence("3"), "side_view")
         a["key"] = self._action("Insert &Key", self.insert_key_here, QKeySequence("K"), "insert_key")
         a["load_model"] = self._action("Load &Model…", self.load_model_dialog, None, "load_model")
+        a["export"] = self._action("&Export…", self.open_export_dialog, QKeySequence("Ctrl+E"), "export")
         # Shortcuts of the window act while any panel has focus.
         for act in self.actions_by_name.values():
             act.setShortcutContext(Qt.WindowShortcut)
@@ -359,6 +361,7 @@ class MainWindow(QMainWindow):
         f.addSeparator()
         f.addActions([a["save"], a["save_as"]])
         f.addSeparator()
+        f.addAction(a["export"])
         f.addAction(a["load_model"])
         f.addSeparator()
         f.addAction(a["quit"])
@@ -573,6 +576,19 @@ class MainWindow(QMainWindow):
         self.request_frame(self.current_frame, edit=True)
         return True
 
+    def open_export_dialog(self):
+        """File > Export (Ctrl+E): a non-modal dialog; the export runs off the GUI thread."""
+        from .export_dialog import ExportDialog
+
+        if self.export_dialog is not None and self.export_dialog.is_running():
+            self.export_dialog.raise_()
+            return self.export_dialog
+        if self.export_dialog is not None:
+            self.export_dialog.deleteLater()
+        self.export_dialog = ExportDialog(self)
+        self.export_dialog.show()
+        return self.export_dialog
+
     def load_model_dialog(self) -> bool:
         path, _ = QFileDialog.getOpenFileName(self, "Load EmoZone model", "", "Checkpoints (*.safetensors)")
         return self.load_model(path) if path else False
@@ -585,6 +601,9 @@ class MainWindow(QMainWindow):
             with QSignalBlocker(self.driver_combo):
                 self.driver_combo.setCurrentIndex(DRIVERS.index(self.engine.driver))
             return
+        with QSignalBlocker(self.driver_combo):
+            self.driver_combo.setCurrentIndex(DRIVERS.index(self.engine.driver))
+        self._refresh_overlay()
         self.request_frame(self.current_frame, edit=True)
 
     # ================================================================== transport
@@ -840,6 +859,8 @@ class MainWindow(QMainWindow):
         ev.accept()
 
     def shutdown(self) -> None:
+        if self.export_dialog is not None:
+            self.export_dialog.done(0)  # cancels a running export and waits for it
         self._tick.stop()
         self._autosave_timer.stop()
         self.worker.shutdown()
