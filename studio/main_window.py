@@ -88,6 +88,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_menus()
         self._build_key_bar()
+        self.set_current_channel(self.channel_combo.currentData())
         self.statusBar().showMessage("Ready")
         self._engine_label = QLabel(" · ".join(self.engine.notes))
         self._engine_label.setObjectName("engine_notes")
@@ -413,6 +414,7 @@ class MainWindow(QMainWindow):
     def _on_key_channel_changed(self, _i: int) -> None:
         name = self.channel_combo.currentData()
         self.value_box.setRange(0.0, AU_MAX if name in AU_NAMES else 1.0)
+        self.set_current_channel(name)
 
     # ================================================================== document state
     @property
