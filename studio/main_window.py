@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.anim.edit import insert_key
-from core.aus import AU_FACS_NAMES, AU_MAX, AU_NAMES, AU_ZONE, SPEECH_NAMES, ZONE_INDEX, ZONES
+from core.aus import AU_FACS_NAMES, AU_MAX, AU_NAMES, SPEECH_NAMES, ZONE_INDEX, ZONES
 from core.document import Autosaver, Document, TakeEdit, TakeFileError, find_recovery, load_take
 from core.document.project import PROJECT_SUFFIX
 from widgets.au_panel import AUPanel

@@ -1,6 +1,5 @@
 """The panels wired into the real studio window: the channel list and the AU sliders as undoable
 commands, the audio lane and scrubbing, speech from the take's audio, the model driver."""
-import dataclasses
 import math
 
 import numpy as np
