@@ -18,3 +18,7 @@ test-fast: setup
 
 bench: setup
 	$(PY) -m bench
+
+# The studio pictures of the docs, grabbed from the running window under a virtual X server.
+screenshots: setup
+	xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) main.py screenshots -o docs/images

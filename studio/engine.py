@@ -1,30 +1,33 @@
 """Frame evaluation for the studio: (take, frame) -> a deformed cloud packed for the viewport.
 
-The head and the deformation come from core: core.head.default_head() and core.drive.RigDriver
-(or core.rig.pose). Until those parts are installed, a built-in stand-in head (an ellipsoid with
-the six zones laid out on it) and a per-zone displacement keep the studio usable; ``Engine.notes``
-says which parts are stand-ins so the window can show it.
+The head is core.head.default_head(); the drivers are the analytic rig (core.drive.RigDriver, with
+the speech controls computed once from the take's audio) and, when a checkpoint for this head is
+loaded, the neural EmoZone model (core.model.inference.DeformationCache over the take's audio).
 
 Everything here may run on a worker thread; nothing touches Qt.
 """
 from __future__ import annotations
 
 import dataclasses
-import math
+import threading
+import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from core.aus import AU_MAX, AU_NAMES, AU_ZONE, NUM_ZONES, SPEECH_NAMES, SPEECH_ZONES, ZONE_INDEX, ZONES
-
 DRIVERS = ("rig", "model")
 DRIVER_LABELS = {"rig": "Analytic rig", "model": "Neural EmoZone model"}
+ROOT = Path(__file__).resolve().parents[1]
+#: The checkpoint the studio offers for the default head when it is present.
+DEFAULT_CHECKPOINT = ROOT / "assets" / "models" / "emozone_default.safetensors"
 
 
 @dataclasses.dataclass
 class FrameResult:
     """One evaluated frame. splats: core.render.gl.GLSplats; motion [N] float32 distance of each
-    Gaussian from its rest position; attention [N] float32 or None when the driver has none."""
+    Gaussian from its rest position; attention [N] float32 (the model's attention weight factor
+    exp(bias) of every Gaussian for the current AU channel's token) or None when the driver has none."""
 
     frame: int
     revision: int
@@ -32,90 +35,25 @@ class FrameResult:
     motion: np.ndarray
     attention: np.ndarray | None
     seconds: float = 0.0
-
-
-# ---------------------------------------------------------------------------- stand-in head
-
-
-def standin_head(n: int = 12000, seed: int = 0):
-    """An egg-shaped head of n Gaussians with zone memberships [N, 6] and a skin/eye/lip colouring,
-    used only while core.head is not installed. Returns a GaussianCloud."""
-    import torch
-
-    from core.gaussians import GaussianCloud
-
-    g = torch.Generator().manual_seed(seed)
-    u = torch.rand(n, generator=g) * 2 - 1
-    phi = torch.rand(n, generator=g) * 2 * math.pi
-    r = torch.sqrt(1 - u * u)
-    unit = torch.stack([r * torch.cos(phi), u, r * torch.sin(phi)], 1)
-    radii = torch.tensor([0.075, 0.1, 0.085])
-    means = unit * radii
-    x, y, z = means[:, 0], means[:, 1], means[:, 2]
-    front = (z > 0.02).float()
-    zones = torch.zeros(n, NUM_ZONES)
-
-    def soft(center_y, half, xs=1.0):
-        return torch.clamp(1 - (torch.abs(y - center_y) / half) ** 2, 0, 1) * front * torch.clamp(1.4 - torch.abs(x) / 0.075 * xs, 0, 1)
-
-    zones[:, ZONE_INDEX["brow"]] = soft(0.045, 0.018)
-    zones[:, ZONE_INDEX["eyes"]] = soft(0.02, 0.014) * (torch.abs(x) > 0.012).float()
-    zones[:, ZONE_INDEX["cheek_nose"]] = soft(-0.005, 0.02)
-    zones[:, ZONE_INDEX["mouth"]] = soft(-0.04, 0.014, 1.8)
-    zones[:, ZONE_INDEX["jaw_chin"]] = soft(-0.075, 0.02, 1.2)
-    zones[:, ZONE_INDEX["static"]] = torch.clamp(1 - zones[:, :5].sum(1), 0, 1)
-    rgb = torch.tensor([0.86, 0.66, 0.55]).expand(n, 3).clone()
-    rgb[(zones[:, ZONE_INDEX["eyes"]] > 0.5) & (torch.abs(y - 0.02) < 0.006)] = torch.tensor([0.2, 0.15, 0.12])
-    rgb[zones[:, ZONE_INDEX["mouth"]] > 0.6] = torch.tensor([0.7, 0.3, 0.3])
-    rgb[y > 0.06] = torch.tensor([0.25, 0.18, 0.12])
-    scales = torch.full((n, 3), 0.0045)
-    part = torch.zeros(n, dtype=torch.int64)
-    return GaussianCloud.from_rgb(means, rgb, scales, 0.95, attributes={"zones": zones, "part": part})
-
-
-def _standin_pose(cloud, au: np.ndarray, speech: np.ndarray):
-    """Per-zone displacement along fixed directions, weighted by membership: a stand-in for the
-    rig. au [17] (0..5), speech [4] (0..1)."""
-    import torch
-
-    zones = cloud.attributes["zones"]
-    dirs = {"brow": (0, 1, 0.2), "eyes": (0, -1, 0), "cheek_nose": (0, 0.6, 0.8), "mouth": (0, -0.3, 0.5),
-            "jaw_chin": (0, -1, 0.3)}
-    amount = np.zeros(NUM_ZONES)
-    for i, name in enumerate(AU_NAMES):
-        amount[ZONE_INDEX[AU_ZONE[name]]] += au[i] / AU_MAX
-    for z in SPEECH_ZONES:
-        amount[ZONE_INDEX[z]] += float(speech[0])
-    offset = torch.zeros_like(cloud.means)
-    for z, d in dirs.items():
-        k = ZONE_INDEX[z]
-        if amount[k]:
-            offset += zones[:, k:k + 1] * (0.006 * amount[k]) * torch.tensor(d, dtype=torch.float32)
-    return cloud.replace(means=cloud.means + offset)
-
-
-# ---------------------------------------------------------------------------- engine
+    driver: str = "rig"
 
 
 class Engine:
-    """Holds the rest head and evaluates frames of a take with the chosen driver."""
+    """Holds the rest head, the take's audio and the drivers; evaluates frames of a take.
 
-    def __init__(self, head=None):
-        self.notes: list[str] = []
-        self.head = head
-        if head is None:
-            try:
-                from core.head import default_head
-                self.head = default_head()
-            except ImportError:
-                self.head = None
-                self.notes.append("stand-in head (core.head is not installed)")
-        self.rest = self.head.cloud if self.head is not None and hasattr(self.head, "cloud") else (
-            self.head if self.head is not None else standin_head())
-        if self.head is None:
-            self.head = self.rest
+    head: a core.head.Head (default_head() when None); checkpoint: an EmoZone model checkpoint to
+    load now (DEFAULT_CHECKPOINT when present; None: no model). A checkpoint that cannot be loaded
+    leaves the model driver off, with the reason in ``model_error``.
+    """
+
+    def __init__(self, head=None, checkpoint: str | Path | None | bool = True):
         import torch
 
+        from core.head import default_head
+
+        self.notes: list[str] = []
+        self.head = head if head is not None else default_head()
+        self.rest = self.head.cloud
         with torch.no_grad():
             self.rest_means = self.rest.means.detach().cpu().numpy().astype(np.float32)
             z = self.rest.attributes.get("zones")
@@ -123,21 +61,92 @@ class Engine:
             lo, hi = self.rest.bounds()
             self.bounds = (lo.cpu().numpy(), hi.cpu().numpy())
         self.driver = "rig"
+        self.clip = None
+        self.attention_channel = "AU12"
+        self._lock = threading.Lock()
+        self._speech: dict[tuple, np.ndarray] = {}
         self._model = None
+        self._model_path: Path | None = None
+        self._model_bias: np.ndarray | None = None   # [N, J] per-Gaussian bias, J tokens
+        self._model_tokens: tuple[str, ...] = ()
+        self._model_cache = None
+        self._model_cache_key: tuple | None = None
+        self.model_error: str | None = None
+        if checkpoint is True:
+            checkpoint = DEFAULT_CHECKPOINT if DEFAULT_CHECKPOINT.exists() else None
+        if checkpoint:
+            try:
+                self.load_model(checkpoint)
+            except ValueError as exc:
+                self.model_error = str(exc)
+
+    # -- audio
+    def set_audio(self, clip) -> None:
+        """The take's core.audio.AudioClip (None: the take is silent). Speech controls and model
+        audio features are computed from it once, on first use."""
+        with self._lock:
+            if clip is not self.clip:
+                self.clip = clip
+                self._speech.clear()
+                self._model_cache = None
+                self._model_cache_key = None
+
+    def _speech_source(self, fps: float, num_frames: int) -> np.ndarray:
+        """core.drive speech source over the current clip, cached per (clip, fps, frames):
+        a RigDriver is made per edit, the audio is analysed only once."""
+        from core.audio.speech_driver import speech_controls
+
+        clip = self.clip
+        key = (id(clip), float(fps), int(num_frames))
+        with self._lock:
+            hit = self._speech.get(key)
+        if hit is None:
+            hit = np.asarray(speech_controls(clip.analysis(), fps, num_frames))
+            with self._lock:
+                if clip is self.clip:
+                    self._speech[key] = hit
+        return hit
 
     # -- drivers
+    def load_model(self, path: str | Path) -> None:
+        """Load an EmoZone checkpoint for this head. Raises CheckpointError (a ValueError) naming
+        the file when it is corrupt or was trained for another head; the current model stays."""
+        import torch
+
+        from core.model.checkpoint import CheckpointError, load_checkpoint
+        from core.model.deform import cloud_memberships
+
+        path = Path(path)
+        try:
+            model, _config, _meta = load_checkpoint(path, self.head.fingerprint())
+        except CheckpointError:
+            raise
+        except (OSError, ValueError, KeyError, RuntimeError) as exc:
+            raise CheckpointError(f"{path}: cannot read the checkpoint ({exc})") from None
+        model.eval()
+        bias, tokens = None, ()
+        attention = getattr(model, "attention", None)
+        if attention is not None:
+            with torch.no_grad():
+                b = attention.gaussian_bias(cloud_memberships(self.rest))
+            if b is not None:
+                bias, tokens = b.detach().cpu().float().numpy(), tuple(attention.names)
+        with self._lock:
+            self._model, self._model_path = model, path
+            self._model_bias, self._model_tokens = bias, tokens
+            self._model_cache = None
+            self._model_cache_key = None
+        self.model_error = None
+
     def available_drivers(self) -> dict[str, str | None]:
         """driver name -> None when usable, else the reason it is not."""
-        out: dict[str, str | None] = {"rig": None}
-        try:
-            import core.model  # noqa: F401
-            out["model"] = None if self._model_ready() else "no trained checkpoint for this head"
-        except ImportError:
-            out["model"] = "core.model is not installed"
-        return out
-
-    def _model_ready(self) -> bool:
-        return False
+        if self._model is not None:
+            reason = None
+        elif self.model_error:
+            reason = f"the checkpoint could not be loaded: {self.model_error}"
+        else:
+            reason = f"no trained checkpoint for this head ({DEFAULT_CHECKPOINT.name} is missing)"
+        return {"rig": None, "model": reason}
 
     def set_driver(self, name: str) -> None:
         if name not in DRIVERS:
@@ -147,34 +156,116 @@ class Engine:
             raise ValueError(f"{DRIVER_LABELS[name]} is not available: {reason}")
         self.driver = name
 
+    def attention_for(self, channel: str) -> np.ndarray | None:
+        """exp(bias) [N] of every Gaussian towards ``channel``'s token (None without a model or
+        when the model has no such token, e.g. speech channels or the MLP AU encoder)."""
+        if self._model_bias is None or channel not in self._model_tokens:
+            return None
+        return np.exp(self._model_bias[:, self._model_tokens.index(channel)]).astype(np.float32)
+
     # -- evaluation
+    def rig_driver(self, take):
+        """A core.drive.RigDriver on this head and take, fed the cached speech of the take's audio."""
+        from core.drive import RigDriver
+
+        source = self._speech_source if (self.clip is not None and take.audio is not None) else None
+        if source is None:
+            return RigDriver(self.head, take, speech_source=lambda fps, n: np.zeros((n, 4)))
+        return RigDriver(self.head, take, speech_source=source)
+
+    def export_driver(self, take):
+        """A core.drive Driver for exporting ``take`` with the current driver (the model gets its
+        own DeformationCache: the viewport's is used by the worker thread)."""
+        if self.driver == "model" and self._model is not None:
+            return _ModelDriver(self, take)
+        return self.rig_driver(take)
+
     def controls(self, take, frame: int) -> tuple[np.ndarray, np.ndarray]:
-        """AU intensities [17] and speech controls [4] of the take at one frame."""
-        f = np.array([float(frame)])
-        return take.evaluate_au(f)[0], take.evaluate_speech(f)[0]
+        """AU intensities [17] and speech controls [4] of the take at one frame, as the rig gets them."""
+        au, speech = self.rig_driver(take).controls(np.array([float(frame)]))
+        return au[0], speech[0]
+
+    def model_cache(self, take):
+        """A new core.model.inference.DeformationCache for the take's audio and the loaded model."""
+        import torch
+
+        from core.audio.features import log_mel, mel_windows
+        from core.model.inference import DeformationCache
+
+        model = self._model
+        if self.clip is not None and take.audio is not None:
+            mono = self.clip.analysis()
+        else:
+            from core.audio.decode import ANALYSIS_RATE
+
+            mono = np.zeros(int(np.ceil(take.duration / take.fps * ANALYSIS_RATE)) + 1, np.float32)
+        features = mel_windows(log_mel(mono), take.fps, take.duration, model.config.audio_window)
+        return DeformationCache(model, self.rest, torch.as_tensor(features))
+
+    def _model_cloud(self, take, frame: int):
+        import torch
+
+        key = (id(self._model), id(self.clip), float(take.fps), int(take.duration))
+        cache = self._model_cache
+        if cache is None or self._model_cache_key != key:
+            cache = self.model_cache(take)
+            self._model_cache, self._model_cache_key = cache, key
+        au = take.evaluate_au(np.arange(take.duration, dtype=np.float64))
+        return cache.cloud_at(int(frame), torch.as_tensor(au, dtype=torch.float32))
 
     def cloud(self, take, frame: int):
-        """The deformed GaussianCloud of one frame."""
-        au, speech = self.controls(take, frame)
-        try:
-            from core import rig
-        except ImportError:
-            return _standin_pose(self.rest, au, speech)
-        return rig.pose(self.head, au={n: float(v) for n, v in zip(AU_NAMES, au)},
-                        speech={n: float(v) for n, v in zip(SPEECH_NAMES, speech)})
+        """The deformed GaussianCloud of one frame with the current driver."""
+        if self.driver == "model" and self._model is not None:
+            return self._model_cloud(take, frame)
+        return self.rig_driver(take).cloud(float(frame))
 
     def evaluate(self, take, frame: int, revision: int = 0) -> FrameResult:
-        import time
-
         import torch
 
         from core.render.gl import GLSplats
 
         t0 = time.perf_counter()
+        driver = self.driver if self._model is not None else "rig"
         with torch.no_grad():
             cloud = self.cloud(take, frame)
-            if cloud.sh.shape[1] > 1:
-                pass  # view-dependent colour is evaluated per paint by the renderer
             splats = GLSplats(cloud)
         motion = np.linalg.norm(splats.means - self.rest_means, axis=1).astype(np.float32)
-        return FrameResult(int(frame), revision, splats, motion, None, time.perf_counter() - t0)
+        attention = self.attention_for(self.attention_channel) if driver == "model" else None
+        return FrameResult(int(frame), revision, splats, motion, attention, time.perf_counter() - t0, driver)
+
+
+
+@dataclasses.dataclass
+class _ModelBatch:
+    """Frames decoded by the model: means [T, N, 3], quats [T, N, 4], log_scales [T, N, 3]."""
+
+    rest: Any
+    means: Any
+    quats: Any
+    log_scales: Any
+
+    def cloud(self, t: int):
+        return self.rest.replace(means=self.means[t], quats=self.quats[t], log_scales=self.log_scales[t])
+
+
+class _ModelDriver:
+    """core.drive.Driver over the EmoZone model. The model decodes whole take frames, so a
+    fractional frame (an export at another rate) takes the nearest one."""
+
+    def __init__(self, engine: Engine, take):
+        self.engine, self.take, self.fps = engine, take, float(take.fps)
+        self._cache = None
+
+    def frames(self, frame_indices: np.ndarray) -> _ModelBatch:
+        import torch
+
+        if self._cache is None:
+            self._cache = self.engine.model_cache(self.take)
+        idx = np.clip(np.rint(np.asarray(frame_indices, dtype=np.float64)), 0, self.take.duration - 1)
+        au = self.take.evaluate_au(np.arange(self.take.duration, dtype=np.float64))
+        with torch.no_grad():
+            r = self._cache.frames([int(i) for i in idx], torch.as_tensor(au, dtype=torch.float32))
+        return _ModelBatch(self.engine.rest, r.means, r.quats, r.log_scales)
+
+    def cloud(self, frame: float):
+        return self.frames(np.array([frame])).cloud(0)

@@ -24,10 +24,13 @@ from PySide6.QtWidgets import (
 )
 
 from core.anim.edit import insert_key
-from core.aus import AU_FACS_NAMES, AU_MAX, AU_NAMES, AU_ZONE, SPEECH_NAMES, ZONE_INDEX, ZONES
+from core.aus import AU_FACS_NAMES, AU_MAX, AU_NAMES, SPEECH_NAMES, ZONE_INDEX, ZONES
 from core.document import Autosaver, Document, TakeEdit, TakeFileError, find_recovery, load_take
 from core.document.project import PROJECT_SUFFIX
+from widgets.au_panel import AUPanel
+from widgets.channel_list import ChannelList
 from widgets.legend import ZONE_LABELS, OverlayLegend
+from widgets.timeline import TimelineWidget
 from widgets.transport import TransportBar
 from widgets.viewport import Viewport
 from widgets.zone_overlay import OverlayMode, overlay_colors
@@ -78,12 +81,14 @@ class MainWindow(QMainWindow):
         self._edit_times: dict[int, float] = {}
         self.edit_latencies: list[float] = []
         self.docks: dict[str, QDockWidget] = {}
+        self.export_dialog = None
 
         self._build_central()
         self._build_docks()
         self._build_actions()
         self._build_menus()
         self._build_key_bar()
+        self.set_current_channel(self.channel_combo.currentData())
         self.statusBar().showMessage("Ready")
         self._engine_label = QLabel(" · ".join(self.engine.notes))
         self._engine_label.setObjectName("engine_notes")
@@ -107,6 +112,10 @@ class MainWindow(QMainWindow):
         self._restore_window()
         self._load_take_state(reset_view=False)
         self.request_frame(0)
+        if self.engine.model_error:
+            QTimer.singleShot(0, lambda: self.show_error(
+                "Model checkpoint", "The EmoZone model could not be loaded; using the analytic rig."
+                f"\n\n{self.engine.model_error}"))
 
     # ================================================================== construction
     def _build_central(self) -> None:
@@ -147,19 +156,10 @@ class MainWindow(QMainWindow):
         self.docks[key] = dock
         return dock
 
-    def _placeholder(self, text: str) -> QLabel:
-        label = QLabel(text)
-        label.setAlignment(Qt.AlignCenter)
-        label.setObjectName("placeholder")
-        label.setWordWrap(True)
-        return label
-
     def _build_docks(self) -> None:
-        self._dock(DOCK_CHANNELS, "Channels", Qt.LeftDockWidgetArea,
-                   self._placeholder("Channels\n(AU and speech channel list)"))
+        self._dock(DOCK_CHANNELS, "Channels", Qt.LeftDockWidgetArea, self._make_channel_list())
         self._dock(DOCK_TIMELINE, "Timeline", Qt.BottomDockWidgetArea, self._make_timeline())
-        self._dock(DOCK_AUS, "Action Units", Qt.RightDockWidgetArea,
-                   self._placeholder("Action Units\n(intensity sliders)"))
+        self._dock(DOCK_AUS, "Action Units", Qt.RightDockWidgetArea, self._make_au_panel())
 
         display = QWidget()
         form = QFormLayout(display)
@@ -177,14 +177,7 @@ class MainWindow(QMainWindow):
         self.driver_combo.setObjectName("driver")
         for d in DRIVERS:
             self.driver_combo.addItem(DRIVER_LABELS[d], d)
-        available = self.engine.available_drivers()
-        for i, d in enumerate(DRIVERS):
-            reason = available.get(d)
-            item = self.driver_combo.model().item(i)
-            if reason:
-                item.setEnabled(False)
-                item.setToolTip(reason)
-        self.driver_combo.setCurrentIndex(DRIVERS.index(self.engine.driver))
+        self._update_driver_items()
         form.addRow("Overlay", self.overlay_combo)
         form.addRow("Zone", self.zone_combo)
         form.addRow("Driver", self.driver_combo)
@@ -203,15 +196,26 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks[DOCK_AUS], self.docks["history"])
         self.docks[DOCK_AUS].raise_()
 
+    def _make_channel_list(self) -> QWidget:
+        cl = self.channel_list = ChannelList()
+        cl.setObjectName("channel_list")
+        cl.flag_requested.connect(self._on_flag_requested)
+        cl.visibility_changed.connect(self._on_visibility_changed)
+        cl.channel_clicked.connect(self.set_current_channel)
+        return cl
+
+    def _make_au_panel(self) -> QWidget:
+        panel = self.au_panel = AUPanel()
+        panel.setObjectName("au_panel")
+        panel.key_set_requested.connect(self._on_au_key)
+        return panel
+
     def _make_timeline(self) -> QWidget:
-        try:
-            from widgets.timeline import TimelineWidget
-        except ImportError:  # pyqtgraph missing: the dock explains instead
-            self.timeline = None
-            return self._placeholder("Timeline\n(needs pyqtgraph)")
         tl = self.timeline = TimelineWidget()
         tl.setObjectName("timeline")
         tl.current_frame_changed.connect(self.seek)
+        tl.scrubbed.connect(self._on_scrub)
+        tl.active_channel_changed.connect(self.set_current_channel)
         tl.keys_insert_requested.connect(self._on_keys_insert)
         tl.keys_delete_requested.connect(self._on_keys_delete)
         tl.keys_moved_preview.connect(self._on_keys_moved)
@@ -219,6 +223,45 @@ class MainWindow(QMainWindow):
         tl.keys_move_cancelled.connect(self._on_keys_move_cancelled)
         self._drag_bases: dict[int, object] = {}
         return tl
+
+    # -- channel list and AU panel intents -> core commands
+    def _on_flag_requested(self, channel: str, flag: str, on: bool) -> None:
+        take = self.document.take
+        curve = dataclasses.replace(take.curves[channel], **{flag: bool(on)})
+        verb = {"mute": "Mute", "solo": "Solo", "lock": "Lock"}[flag]
+        self.push_edit(f"{verb if on else 'Un' + verb.lower()} {channel}", take.with_curve(channel, curve))
+
+    def _on_visibility_changed(self, channel: str, visible: bool) -> None:
+        self.timeline.set_channel_visible(channel, visible)
+
+    def _on_au_key(self, au: str, frame: int, value: float, edit_id: int) -> None:
+        """Set or insert a key at the panel's frame; the steps of one slider drag merge."""
+        take = self.document.take
+        curve = insert_key(take.curves[au], float(frame), float(value))
+        self.push_edit(f"Set {au} @ {frame}", take.with_curve(au, curve), merge_id=("au_slider", edit_id))
+
+    def set_current_channel(self, channel: str | None) -> None:
+        """The channel the keying strip, the channel list, the timeline and the attention heat map
+        are about."""
+        if not channel:
+            return
+        if self.channel_list.current_channel() != channel:
+            self.channel_list.set_current_channel(channel)
+        if self.timeline.active_channel() != channel:
+            with QSignalBlocker(self.timeline):
+                self.timeline.set_active_channel(channel)
+        i = self.channel_combo.findData(channel)
+        if i >= 0 and i != self.channel_combo.currentIndex():
+            self.channel_combo.setCurrentIndex(i)
+        if channel in AU_NAMES and self.engine.attention_channel != channel:
+            self.engine.attention_channel = channel
+            if self.shown is not None and self.shown.driver == "model":
+                self.shown.attention = self.engine.attention_for(channel)
+                self._refresh_overlay()
+
+    def _on_scrub(self, frame: int) -> None:
+        if self.player is not None:
+            self.player.scrub(frame / self.document.take.fps)
 
     # -- timeline intents -> core commands
     def _on_keys_insert(self, items) -> None:
@@ -303,6 +346,8 @@ class MainWindow(QMainWindow):
         a["front"] = self._action("Fr&ont View", self.viewport.front_view, QKeySequence("1"), "front_view")
         a["side"] = self._action("&Side View", self.viewport.side_view, QKeySequence("3"), "side_view")
         a["key"] = self._action("Insert &Key", self.insert_key_here, QKeySequence("K"), "insert_key")
+        a["load_model"] = self._action("Load &Model…", self.load_model_dialog, None, "load_model")
+        a["export"] = self._action("&Export…", self.open_export_dialog, QKeySequence("Ctrl+E"), "export")
         # Shortcuts of the window act while any panel has focus.
         for act in self.actions_by_name.values():
             act.setShortcutContext(Qt.WindowShortcut)
@@ -316,6 +361,9 @@ class MainWindow(QMainWindow):
         self.recent_menu.setObjectName("recent_menu")
         f.addSeparator()
         f.addActions([a["save"], a["save_as"]])
+        f.addSeparator()
+        f.addAction(a["export"])
+        f.addAction(a["load_model"])
         f.addSeparator()
         f.addAction(a["quit"])
         e = mb.addMenu("&Edit")
@@ -366,6 +414,7 @@ class MainWindow(QMainWindow):
     def _on_key_channel_changed(self, _i: int) -> None:
         name = self.channel_combo.currentData()
         self.value_box.setRange(0.0, AU_MAX if name in AU_NAMES else 1.0)
+        self.set_current_channel(name)
 
     # ================================================================== document state
     @property
@@ -383,7 +432,12 @@ class MainWindow(QMainWindow):
             self.player.close()
         project_dir = self.document.path.parent if self.document.path else None
         clip, problem = load_clip_for(take, project_dir)
+        self.clip = clip
         self.player = make_player(clip)
+        has_audio = take.audio is not None and problem is None
+        self.engine.set_audio(clip if has_audio else None)
+        self.timeline.set_audio(clip.samples if has_audio else None, clip.sample_rate,
+                                take.audio.offset if has_audio else 0.0)
         if problem:
             self.show_error("Audio", f"The take's audio could not be loaded; playing silently.\n\n{problem}")
         self._sync_timeline()
@@ -396,11 +450,14 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{APP_TITLE} - {self.document.take.name}{dirty}")
 
     def _sync_timeline(self) -> None:
-        if getattr(self, "timeline", None) is None:
-            return
+        """Hand the document's take to every panel (signals blocked: this is the model talking)."""
+        take = self.document.take
         with QSignalBlocker(self.timeline):
-            self.timeline.set_take(self.document.take)
+            self.timeline.set_take(take)
             self.timeline.set_current_frame(self.current_frame)
+        self.channel_list.set_take(take)
+        self.au_panel.set_take(take)
+        self.au_panel.set_frame(self.current_frame)
 
     def _on_document_changed(self) -> None:
         self._update_title()
@@ -470,7 +527,9 @@ class MainWindow(QMainWindow):
         mode = self._overlay_mode
         if self.shown is None:
             return
-        base = self.viewport._base_rgb
+        base = self.viewport.base_rgb()
+        if base is None:
+            return
         try:
             rgb, scale = overlay_colors(mode, base, self.engine.zones, self._overlay_zone,
                                         attention=self.shown.attention, motion=self.shown.motion)
@@ -480,7 +539,61 @@ class MainWindow(QMainWindow):
             return
         self.viewport.set_override_colors(rgb)
         unit = "" if mode is not OverlayMode.MOTION else "units"
-        self.legend.set_state(mode, self._overlay_zone, scale, unit)
+        note = ""
+        if mode is OverlayMode.ATTENTION:
+            if self.shown.driver != "model":
+                note = "Needs the EmoZone model driver"
+            elif self.shown.attention is None:
+                note = "No attention token for this channel"
+            else:
+                unit = self.engine.attention_channel
+        self.legend.set_state(mode, self._overlay_zone, scale, unit, note)
+
+    def _update_driver_items(self) -> None:
+        """Grey out the drivers that cannot run, with the reason as the item's tooltip."""
+        available = self.engine.available_drivers()
+        with QSignalBlocker(self.driver_combo):
+            for i, d in enumerate(DRIVERS):
+                reason = available.get(d)
+                item = self.driver_combo.model().item(i)
+                item.setEnabled(not reason)
+                item.setToolTip(reason or "")
+            self.driver_combo.setCurrentIndex(DRIVERS.index(self.engine.driver))
+
+    def load_model(self, path: str | Path) -> bool:
+        """Load an EmoZone checkpoint for the model driver. A bad one (corrupt, another head) gets
+        a non-blocking error and the studio goes on with the rig."""
+        try:
+            self.engine.load_model(path)
+        except ValueError as exc:
+            self.engine.model_error = str(exc)
+            self.engine.driver = "rig"
+            self._update_driver_items()
+            self.show_error("Model checkpoint", f"The EmoZone model could not be loaded; using the "
+                            f"analytic rig.\n\n{exc}")
+            self.request_frame(self.current_frame, edit=True)
+            return False
+        self._update_driver_items()
+        self.statusBar().showMessage(f"Loaded model {Path(path).name}", 4000)
+        self.request_frame(self.current_frame, edit=True)
+        return True
+
+    def open_export_dialog(self):
+        """File > Export (Ctrl+E): a non-modal dialog; the export runs off the GUI thread."""
+        from .export_dialog import ExportDialog
+
+        if self.export_dialog is not None and self.export_dialog.is_running():
+            self.export_dialog.raise_()
+            return self.export_dialog
+        if self.export_dialog is not None:
+            self.export_dialog.deleteLater()
+        self.export_dialog = ExportDialog(self)
+        self.export_dialog.show()
+        return self.export_dialog
+
+    def load_model_dialog(self) -> bool:
+        path, _ = QFileDialog.getOpenFileName(self, "Load EmoZone model", "", "Checkpoints (*.safetensors)")
+        return self.load_model(path) if path else False
 
     def set_driver(self, name: str) -> None:
         try:
@@ -490,6 +603,9 @@ class MainWindow(QMainWindow):
             with QSignalBlocker(self.driver_combo):
                 self.driver_combo.setCurrentIndex(DRIVERS.index(self.engine.driver))
             return
+        with QSignalBlocker(self.driver_combo):
+            self.driver_combo.setCurrentIndex(DRIVERS.index(self.engine.driver))
+        self._refresh_overlay()
         self.request_frame(self.current_frame, edit=True)
 
     # ================================================================== transport
@@ -555,18 +671,19 @@ class MainWindow(QMainWindow):
         if frame != self.current_frame:
             self.current_frame = frame
             self.transport.set_frame(frame)
-            if getattr(self, "timeline", None) is not None:
-                with QSignalBlocker(self.timeline):
-                    self.timeline.set_current_frame(frame)
+            with QSignalBlocker(self.timeline):
+                self.timeline.set_current_frame(frame)
+            self.au_panel.set_frame(frame)
         self.request_frame(frame)
 
     def seek(self, frame: int) -> None:
         frame = int(np.clip(frame, 0, self.document.take.duration - 1))
         self.current_frame = frame
         self.transport.set_frame(frame)
-        if getattr(self, "timeline", None) is not None and self.timeline.current_frame() != frame:
+        if self.timeline.current_frame() != frame:
             with QSignalBlocker(self.timeline):
                 self.timeline.set_current_frame(frame)
+        self.au_panel.set_frame(frame)
         if self.player is not None:
             self.player.seek(frame / self.document.take.fps)
         self.request_frame(frame)
@@ -732,7 +849,7 @@ class MainWindow(QMainWindow):
         else:
             # The viewport gets most of the height; the timeline shows about a dozen lanes.
             self.resizeDocks([self.docks[DOCK_TIMELINE]], [280], Qt.Vertical)
-            self.resizeDocks([self.docks[DOCK_CHANNELS], self.docks["display"]], [200, 260], Qt.Horizontal)
+            self.resizeDocks([self.docks[DOCK_CHANNELS], self.docks["display"]], [290, 300], Qt.Horizontal)
 
     def closeEvent(self, ev) -> None:
         if not self.maybe_save():
@@ -744,6 +861,8 @@ class MainWindow(QMainWindow):
         ev.accept()
 
     def shutdown(self) -> None:
+        if self.export_dialog is not None:
+            self.export_dialog.done(0)  # cancels a running export and waits for it
         self._tick.stop()
         self._autosave_timer.stop()
         self.worker.shutdown()

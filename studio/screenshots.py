@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-#: (file name, overlay mode, frame as a fraction of the take) for each picture.
+#: (file name, overlay mode, frame as a fraction of the take) for each picture: mid-word in the
+#: sample take, so the mouth is open on the speech.
 SHOTS = (
-    ("studio.png", "none", 0.35),
-    ("studio_zones.png", "zones", 0.35),
-    ("studio_motion.png", "motion", 0.35),
+    ("studio.png", "none", 0.435),
+    ("studio_zones.png", "zones", 0.435),
+    ("studio_motion.png", "motion", 0.435),
 )
 
 

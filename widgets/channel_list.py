@@ -26,7 +26,7 @@ _ZONE_TITLES = {"brow": "Brow", "eyes": "Eyes", "cheek_nose": "Cheek / Nose", "m
 
 def _button_style(rgb_checked: str) -> str:
     return (
-        "QToolButton { border: 1px solid %s; border-radius: 3px; background: %s; color: %s;"
+        "QToolButton { border: 1px solid %s; border-radius: 3px; background: %s; color: %s; padding: 0px;"
         " font-size: 8pt; font-weight: bold; }"
         "QToolButton:checked { background: %s; color: #111214; border-color: %s; }"
         "QToolButton:disabled { color: %s; }"

@@ -29,11 +29,15 @@ class OverlayLegend(QWidget):
         self.zone = 0
         self.scale = 0.0
         self.unit = ""
+        self.note = ""
         self.setFixedSize(170, 150)
         self.hide()
 
-    def set_state(self, mode: OverlayMode, zone: int = 0, scale: float = 0.0, unit: str = "") -> None:
+    def set_state(self, mode: OverlayMode, zone: int = 0, scale: float = 0.0, unit: str = "",
+                  note: str = "") -> None:
+        """``note``: a line shown instead of the heat ramp (e.g. why the overlay has no data)."""
         self.mode, self.zone, self.scale, self.unit = OverlayMode(mode), int(zone), float(scale), unit
+        self.note = note
         self.setVisible(self.mode is not OverlayMode.NONE)
         self.setFixedHeight(self._height())
         self.update()
@@ -73,6 +77,9 @@ class OverlayLegend(QWidget):
             z = ZONES[self.zone]
             p.fillRect(10, 28, 14, 12, _qcolor(ZONE_COLORS[z]))
             p.drawText(32, 39, ZONE_LABELS[z])
+        elif self.note:
+            p.setPen(QColor(235, 190, 120))
+            p.drawText(QRectF(10, 24, self.width() - 20, 40), Qt.AlignLeft | Qt.TextWordWrap, self.note)
         elif self.mode in (OverlayMode.ATTENTION, OverlayMode.MOTION):
             grad = QLinearGradient(10, 0, self.width() - 10, 0)
             for t in np.linspace(0, 1, 9):

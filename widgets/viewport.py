@@ -19,7 +19,7 @@ from core.camera import OrbitCamera
 from core.render import gl as gl_backend
 
 #: The colour columns of GLSplats.packed (the renderer's packing layout).
-RGB_COLUMNS = gl_backend._RGB
+RGB_COLUMNS = gl_backend.RGB_COLUMNS
 
 #: Fraction of the full resolution used while dragging.
 DRAG_SCALE = 0.5
@@ -85,6 +85,10 @@ class Viewport(QOpenGLWidget):
         self._settle.timeout.connect(self._on_settled)
 
     # ------------------------------------------------------------------ content
+    def base_rgb(self) -> np.ndarray | None:
+        """The shown splats' own colours [N, 3] (before any overlay), or None before the first frame."""
+        return self._base_rgb
+
     def set_splats(self, splats) -> None:
         """Show a GLSplats (its colours are restored if an overlay painted over a previous one)."""
         self._splats = splats

@@ -49,6 +49,9 @@ if TYPE_CHECKING:
 #: deviations) 3, rgb 3, opacity 1, the squared Mahalanobis reach 1, padding 1 (64-byte rows).
 STRIDE = 16
 _MEAN, _QUAT, _SCALE, _RGB, _OPA, _REACH = slice(0, 3), slice(3, 7), slice(7, 10), slice(10, 13), 13, 14
+#: The colour columns of ``GLSplats.packed`` [N, STRIDE] (rgb in 0..1, rewritten per view when the
+#: cloud has view-dependent colour): callers that tint the splats (overlays) write here.
+RGB_COLUMNS = _RGB
 #: Rows per SH evaluation chunk: keeps each torch op below its parallel grain size, so it runs on
 #: the calling thread (torch's thread pool fighting llvmpipe's for two cores costs 10x).
 _SH_CHUNK = 8192

@@ -1,0 +1,130 @@
+"""File > Export from the real window: an MP4 read back with PyAV, curves, cancel, errors."""
+import json
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+
+from core.anim import Take
+
+from .test_wiring import checkpoint, engine, open_window, wait_current  # noqa: F401  (fixtures)
+
+
+def keyed_take():
+    from core.anim import Curve, Keyframe
+
+    take = Take(name="Exported", fps=25.0, duration=40)
+    return take.with_curve("AU12", Curve((Keyframe(0, 0.0), Keyframe(39, 5.0))))
+
+
+def run_export(qtbot, dialog, timeout=120000):
+    with qtbot.waitSignal(dialog.finished_export, timeout=timeout) as sig:
+        qtbot.mouseClick(dialog.export_button, Qt.LeftButton)
+    return sig.args[0]
+
+
+def test_ctrl_e_exports_a_small_mp4_with_the_viewport_camera(open_window, qtbot, tmp_path):
+    import av
+
+    w = open_window(keyed_take())
+    w.viewport.side_view()
+    qtbot.keyClick(w.viewport, Qt.Key_E, Qt.ControlModifier)
+    d = w.export_dialog
+    assert d is not None and d.isVisible()
+    d.format_combo.setCurrentIndex(d.format_combo.findData("mp4"))
+    target = tmp_path / "clip.mp4"
+    d.path_edit.setText(str(target))
+    d.width_box.setValue(64)
+    d.height_box.setValue(64)
+    d.first_box.setValue(2)
+    d.last_box.setValue(6)
+    d.set_background(QColor(0, 0, 255))
+    opts = d.options()
+    assert opts.yaw == pytest.approx(w.viewport.orbit.yaw) and abs(opts.yaw) > 45
+    assert opts.distance == pytest.approx(w.viewport.orbit.distance)
+    result = run_export(qtbot, d)
+    assert result is not None and result.frames == 5 and target.exists()
+    assert d.progress_bar.value() == d.progress_bar.maximum() == 5
+    with av.open(str(target)) as c:
+        frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    assert len(frames) == 5 and frames[0].shape == (64, 64, 3)
+    corner = frames[0][:4, :4].reshape(-1, 3).mean(0)
+    assert corner[2] > 150 and corner[0] < 80, f"background is not blue: {corner}"
+    centre = frames[0][24:40, 24:40].reshape(-1, 3).mean(0)
+    assert abs(centre - corner).max() > 40, "no head in the picture"
+    assert w.isVisible()
+
+
+def test_a_curve_export_writes_json(open_window, qtbot, tmp_path):
+    w = open_window(keyed_take())
+    d = w.open_export_dialog()
+    d.format_combo.setCurrentIndex(d.format_combo.findData("json"))
+    assert d.path_edit.text().endswith(".json") and not d.width_box.isEnabled()
+    target = tmp_path / "curves.json"
+    d.path_edit.setText(str(target))
+    assert run_export(qtbot, d) is not None
+    data = json.loads(target.read_text())
+    assert "AU12" in json.dumps(data)
+
+
+def test_cancel_stops_the_export_and_leaves_no_file(open_window, qtbot, tmp_path):
+    w = open_window(Take(name="Long", duration=200))
+    d = w.open_export_dialog()
+    target = tmp_path / "long.mp4"
+    d.path_edit.setText(str(target))
+    d.width_box.setValue(128)
+    d.height_box.setValue(128)
+    started = []
+    d.finished_export.connect(started.append)
+
+    def cancel_on_first_frame(done, _total):
+        if done >= 1 and d.cancel_button.isEnabled() and d.is_running():
+            qtbot.mouseClick(d.cancel_button, Qt.LeftButton)
+
+    qtbot.mouseClick(d.export_button, Qt.LeftButton)
+    assert d.is_running() and d.cancel_button.text() == "Cancel"
+    d.job.progress.connect(cancel_on_first_frame)
+    qtbot.waitUntil(lambda: bool(started), timeout=120000)
+    assert started == [None]
+    assert "cancelled" in d.status_label.text()
+    assert not target.exists() and list(tmp_path.glob("long*")) == []
+    assert d.export_button.isEnabled() and d.cancel_button.text() == "Close"
+
+
+def test_an_export_error_is_shown_and_the_studio_stays_up(open_window, qtbot, tmp_path):
+    w = open_window(keyed_take())
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    d = w.open_export_dialog()
+    d.path_edit.setText(str(blocker / "out.mp4"))
+    d.width_box.setValue(32)
+    d.height_box.setValue(32)
+    errors = []
+    w.error_shown.connect(errors.append)
+    assert run_export(qtbot, d) is None
+    assert errors and "out.mp4" in errors[0]
+    assert w.isVisible() and not d.is_running()
+    w.seek(3)
+    wait_current(qtbot, w)
+    assert np.isfinite(w.shown.motion).all()
+
+
+def test_a_ply_sequence_exports_the_model_drivers_frames(open_window, qtbot, tmp_path, checkpoint, engine):  # noqa: F811
+    from core.ply import read_ply
+    from studio.engine import Engine
+
+    w = open_window(keyed_take(), Engine(head=engine.head, checkpoint=checkpoint))
+    w.set_driver("model")
+    qtbot.waitUntil(lambda: w.shown.driver == "model", timeout=20000)
+    d = w.open_export_dialog()
+    assert "model" in d.driver_label.text().lower()
+    d.format_combo.setCurrentIndex(d.format_combo.findData("ply"))
+    folder = tmp_path / "plys"
+    d.path_edit.setText(str(folder))
+    d.first_box.setValue(3)
+    d.last_box.setValue(4)
+    result = run_export(qtbot, d)
+    assert result is not None and len(result.files) == 2
+    expected = w.engine.cloud(w.document.take, 3).means.numpy()
+    assert np.allclose(read_ply(result.files[0]).means.numpy(), expected, atol=1e-5)
