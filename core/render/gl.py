@@ -22,6 +22,8 @@ an RGBA16F colour target and an RG32F (depth * alpha, alpha) target.
 """
 from __future__ import annotations
 
+import contextlib
+
 import math
 from typing import TYPE_CHECKING, Sequence, Union
 
@@ -324,6 +326,7 @@ class GLRenderer(Renderer):
         if float_bits not in (16, 32):
             raise ValueError(f"GLRenderer: float_bits must be 16 or 32, got {float_bits}")
         self._own_ctx = ctx is None
+        self._bind_depth = 0
         if ctx is None:
             try:
                 ctx = moderngl.create_standalone_context(backend="egl")
@@ -346,6 +349,32 @@ class GLRenderer(Renderer):
         self._fbo = None
         self._fbo_size = (0, 0)
         self._ensure_capacity(1024)
+        if self._own_ctx:
+            # A headless context is made current on creation and would stay current on this
+            # thread; Qt's own GL contexts in the same process then fail to become current (seen
+            # as null QOpenGLWidget grabs). Release it now and bind it only around our own GL work.
+            ctx.__exit__(None, None, None)
+
+    @contextlib.contextmanager
+    def bound(self):
+        """Bind the renderer's own headless context for a block of GL work, restoring whatever was
+        current before; a context handed in by the caller (a Qt widget's) is left alone. Callers
+        that use renderer.ctx directly (their own textures, reads) wrap that work in
+        `with renderer.bound():`. Only the outermost block binds: entering moderngl's context
+        again inside itself corrupts its state."""
+        if not self._own_ctx or self._bind_depth:
+            self._bind_depth += 1
+            try:
+                yield
+            finally:
+                self._bind_depth -= 1
+            return
+        self._bind_depth += 1
+        try:
+            with self.ctx:
+                yield
+        finally:
+            self._bind_depth -= 1
 
     # ------------------------------------------------------------------ resources
     def _ensure_capacity(self, n: int) -> None:
@@ -397,11 +426,12 @@ class GLRenderer(Renderer):
     def close(self) -> None:
         if self.ctx is None:
             return
-        self._release_fbo()
-        for obj in (self._vao, self._project_vao, self._instance_buf, self._projected_buf, self._corner_buf,
-                    self.program, self.project_program):
-            if obj is not None:
-                obj.release()
+        with self.bound():
+            self._release_fbo()
+            for obj in (self._vao, self._project_vao, self._instance_buf, self._projected_buf, self._corner_buf,
+                        self.program, self.project_program):
+                if obj is not None:
+                    obj.release()
         if self._own_ctx:
             self.ctx.release()
         self.ctx = None
@@ -433,6 +463,10 @@ class GLRenderer(Renderer):
         if camera.width != width or camera.height != height:
             camera = camera.resized(width, height)
         splats = self.prepare(cloud)
+        with self.bound():
+            return self._draw_bound(splats, camera, fbo, width, height, background, flip_y, clear_alpha)
+
+    def _draw_bound(self, splats, camera, fbo, width, height, background, flip_y, clear_alpha) -> int:
         ctx = self.ctx
         fbo.use()
         ctx.viewport = (0, 0, width, height)
@@ -488,11 +522,12 @@ class GLRenderer(Renderer):
         h = int(height if height is not None else camera.height)
         if w <= 0 or h <= 0:
             raise ValueError(f"GLRenderer.render: size must be positive, got {w}x{h}")
-        fbo = self._offscreen(w, h)
-        fbo.clear(0.0, 0.0, 0.0, 0.0)
-        self.draw(cloud, camera, fbo, w, h, background=None, flip_y=False)
-        rgba = np.frombuffer(fbo.read(components=4, attachment=0, dtype=self._dtype), dtype=self._dtype)
-        za = np.frombuffer(fbo.read(components=2, attachment=1, dtype="f4"), dtype=np.float32)
+        with self.bound():
+            fbo = self._offscreen(w, h)
+            fbo.clear(0.0, 0.0, 0.0, 0.0)
+            self.draw(cloud, camera, fbo, w, h, background=None, flip_y=False)
+            rgba = np.frombuffer(fbo.read(components=4, attachment=0, dtype=self._dtype), dtype=self._dtype)
+            za = np.frombuffer(fbo.read(components=2, attachment=1, dtype="f4"), dtype=np.float32)
         rgba = rgba.reshape(h, w, 4).astype(np.float32)
         za = za.reshape(h, w, 2)
         # Alpha from the fp32 attachment: it went through the same blend as the colour.

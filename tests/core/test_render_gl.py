@@ -244,6 +244,8 @@ def test_growing_cloud_and_resizing_reuse_the_renderer(renderer):
 
 def test_draw_into_a_display_framebuffer_puts_row_zero_on_top(renderer):
     ctx = renderer.ctx
+    binding = renderer.bound()  # the renderer's own headless context is current only while bound
+    binding.__enter__()
     cam = front_camera(64, 48)
     cloud = single((0.0, 0.5, 0.0), (1.0, 1.0, 1.0), (0.05, 0.05, 0.05), opacity=0.99)  # world +y: image top
     tex = ctx.texture((64, 48), 4)
@@ -260,6 +262,7 @@ def test_draw_into_a_display_framebuffer_puts_row_zero_on_top(renderer):
     finally:
         fbo.release()
         tex.release()
+        binding.__exit__(None, None, None)
 
 
 def test_external_context_is_used_and_left_open():
