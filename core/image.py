@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import os
 import struct
-import tempfile
 import zlib
 from pathlib import Path
+
+from core.fileio import atomic_write_bytes  # noqa: F401 (re-exported for callers)
 
 import numpy as np
 
@@ -32,25 +33,6 @@ def encode_png(image: np.ndarray, compression: int = 6) -> bytes:
     raw = np.concatenate([np.zeros((h, 1), np.uint8), img.reshape(h, w * c)], axis=1).tobytes()
     header = struct.pack(">IIBBBBB", w, h, 8, color_type, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(raw, compression)) + _chunk(b"IEND", b"")
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write a file so that readers see the old content or the new, never half of it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def write_png(path: str | os.PathLike, image: np.ndarray) -> None:

@@ -23,10 +23,11 @@ Only ``numpy`` is needed at import time; torch is imported when a cloud is built
 """
 from __future__ import annotations
 
+from core.fileio import atomic_write_bytes
+
 import dataclasses
 import os
 import re
-import tempfile
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -533,28 +534,4 @@ def write_ply(cloud: "GaussianCloud", path: str | os.PathLike) -> None:
     lines.append("end_header")
     payload = ("\n".join(lines) + "\n").encode("ascii") + data.tobytes()
 
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    try:
-        # Make the rename itself durable; not possible on every platform/file system.
-        dfd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dfd)
-    except OSError:
-        pass
-    finally:
-        os.close(dfd)
+    atomic_write_bytes(path, payload)

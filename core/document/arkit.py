@@ -13,7 +13,7 @@ import numpy as np
 from core.anim.take import Take
 from core.aus import AU_INDEX, AU_MAX, SPEECH_INDEX
 
-from .project import atomic_write_text
+from core.fileio import atomic_write_text
 
 #: Apple's ARKit blendshape order, as Live Link Face writes its columns.
 ARKIT_NAMES: tuple[str, ...] = (

@@ -6,10 +6,11 @@ Older versions are upgraded on load by a chain of upgraders (see docs/TAKE_FORMA
 """
 from __future__ import annotations
 
+from core.fileio import atomic_write_text  # noqa: F401 (re-exported for callers)
+
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
@@ -35,33 +36,6 @@ class TakeFileError(ValueError):
 
 
 # ------------------------------------------------------------------------------------ atomic
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` so that ``path`` holds either the old or the new content, never a part:
-    a temp file in the same folder, fsync, rename over, fsync the folder."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    try:
-        dfd = os.open(path.parent, os.O_RDONLY)
-    except OSError:  # some platforms cannot open folders; the rename is still atomic
-        return
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
 
 
 # ------------------------------------------------------------------------------------- write

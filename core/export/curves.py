@@ -69,7 +69,7 @@ def json_text(take, path: Path, frames: np.ndarray, au: np.ndarray, speech: np.n
 def write_curves(fmt: str, take, path: Path, frames: np.ndarray, au: np.ndarray, speech: np.ndarray,
                  fps: float) -> None:
     """Atomically write the sampled curves au [F, 17], speech [F, 4] in ``fmt``."""
-    from core.document.project import atomic_write_text
+    from core.fileio import atomic_write_text
 
     if fmt == "openface":
         text = openface_text(au, fps)

@@ -6,9 +6,10 @@ Metadata keys: "schema" ("EmoZoneCheckpoint.1"), "config" (ModelConfig JSON), "h
 """
 from __future__ import annotations
 
+from core.fileio import atomic_write_bytes
+
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -38,18 +39,7 @@ def save_checkpoint(path: str | os.PathLike, model, config, head_fingerprint: st
     meta = {"schema": SCHEMA, "config": json.dumps(config.to_dict(), sort_keys=True),
             "head_fingerprint": head_fingerprint, "extra": extra_json}
     data = save(tensors, metadata=meta)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write_bytes(path, data)
     return path
 
 

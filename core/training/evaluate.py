@@ -210,7 +210,7 @@ def results_markdown(results: dict, device_name: str) -> str:
 
 
 def write_results(results: dict, path: str | Path, device_name: str) -> None:
-    from core.image import atomic_write_bytes
+    from core.fileio import atomic_write_bytes
 
     path = Path(path)
     atomic_write_bytes(path.with_suffix(".json"), json.dumps({"device": device_name, "results": results}, indent=2).encode())

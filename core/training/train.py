@@ -94,7 +94,7 @@ def _optimizer_path(ckpt: Path) -> Path:
 def save_optimizer(path: Path, opt: torch.optim.Optimizer, step: int) -> None:
     from safetensors.torch import save
 
-    from core.image import atomic_write_bytes
+    from core.fileio import atomic_write_bytes
 
     tensors = {}
     for i, p in enumerate(opt.param_groups[0]["params"]):
