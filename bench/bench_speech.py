@@ -1,6 +1,6 @@
 """Speech driver against espeak-ng ground truth: open/closed F1 and bilabial closure timing.
 
-Run: ``python -m bench.bench_speech`` (or call ``main()``). Prints one table; numbers go to docs/AUDIO.md.
+Run: ``python -m bench speech`` (or call ``measure()``). Prints one table; numbers go to docs/AUDIO.md.
 """
 from __future__ import annotations
 
@@ -18,7 +18,20 @@ SENTENCES: tuple[str, ...] = (
 )
 
 
-def main(fps: float = 25.0, words_per_minute: tuple[int, ...] = (140, 175)) -> dict:
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bench speech [--fps 25] [--wpm 140,175]`: print the table."""
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m bench speech", description=__doc__.splitlines()[0])
+    p.add_argument("--fps", type=float, default=25.0)
+    p.add_argument("--wpm", default="140,175", help="speaking rates, words per minute")
+    args = p.parse_args(argv)
+    measure(args.fps, tuple(int(v) for v in args.wpm.split(",")))
+    return 0
+
+
+def measure(fps: float = 25.0, words_per_minute: tuple[int, ...] = (140, 175)) -> dict:
+    """Score the driver at each speaking rate; prints a table and returns the scores."""
     from core.audio.speech_eval import espeak_16k, score
 
     results = {}
@@ -79,4 +92,4 @@ def analysis_timings(seconds: float = 60.0) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
