@@ -9,11 +9,10 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from core.anim import Take
 from core.aus import AU_ZONE, ZONE_INDEX
-from studio.app import apply_theme
 from studio.engine import Engine
-from studio.main_window import MainWindow
-from studio.settings import StudioSettings
 from widgets.zone_overlay import OverlayMode
+
+from .windows import open_windows, wait_current
 
 
 @pytest.fixture(scope="module")
@@ -23,32 +22,7 @@ def engine():
 
 @pytest.fixture
 def make_window(qtbot, tmp_path, engine):
-    made = []
-
-    def make(take=None):
-        apply_theme(QApplication.instance())
-        w = MainWindow(engine=engine, settings=StudioSettings(tmp_path / "settings.ini"),
-                       take=take if take is not None else Take(name="Blank", duration=40))
-        w.resize(1100, 750)
-        w.show()
-        qtbot.waitExposed(w)
-        w.activateWindow()
-        qtbot.waitActive(w)
-        w.viewport.setFocus()
-        wait_current(qtbot, w)
-        made.append(w)
-        return w
-
-    yield make
-    for w in made:  # closed here, not by qtbot, so that no unsaved-changes prompt blocks teardown
-        w.document.history.set_clean()
-        w.close()
-        w.deleteLater()
-
-
-def wait_current(qtbot, w, timeout=20000):
-    qtbot.waitUntil(lambda: w.shown is not None and w.shown.revision == w.document.history.revision
-                    and w.shown.frame == w.current_frame, timeout=timeout)
+    yield from open_windows(qtbot, tmp_path, engine)
 
 
 def click_box_later(name, button):

@@ -19,7 +19,8 @@ from widgets.au_panel import AUPanel
 from widgets.channel_list import ChannelList
 from widgets.zone_overlay import OverlayMode
 
-from .test_window import changed_pixels, wait_current
+from .test_window import changed_pixels
+from .windows import open_windows, wait_current
 
 #: A frame of the sample speech where the jaw is wide open (mid-word).
 OPEN_FRAME = 100
@@ -32,27 +33,7 @@ def engine():
 
 @pytest.fixture
 def open_window(qtbot, tmp_path, engine):
-    made = []
-
-    def make(take=None, eng=None):
-        apply_theme(QApplication.instance())
-        w = MainWindow(engine=eng or engine, settings=StudioSettings(tmp_path / "settings.ini"),
-                       take=take if take is not None else Take(name="Blank", duration=40))
-        w.resize(1200, 800)
-        w.show()
-        qtbot.waitExposed(w)
-        w.activateWindow()
-        qtbot.waitActive(w)
-        w.viewport.setFocus()
-        wait_current(qtbot, w)
-        made.append(w)
-        return w
-
-    yield make
-    for w in made:
-        w.document.history.set_clean()
-        w.close()
-        w.deleteLater()
+    yield from open_windows(qtbot, tmp_path, engine, size=(1200, 800))
 
 
 def speech_take(name="Speech"):
