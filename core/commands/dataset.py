@@ -24,7 +24,7 @@ def run(args) -> int:
     from core.commands.render import parse_size
     from core.head import default_head
     from core.training.dataset import DatasetError, make_sources, render_frames
-    from core.training.train import _Progress
+    from core.progress import TextProgress
 
     head = default_head()
     try:
@@ -32,11 +32,8 @@ def run(args) -> int:
             make_sources(args.directory, head, args.train, args.val, args.fps, parse_size(args.size), seed=args.seed)
             print(f"wrote sources of {args.train + args.val} sequences to {args.directory}")
         if args.stage in ("all", "frames"):
-            bar = _Progress(1, "render")
-            def progress(done, total):
-                bar.total = total
-                bar.update(done)
-            render_frames(args.directory, head, args.backend, write_png_every=args.png_every, progress=progress)
+            render_frames(args.directory, head, args.backend, write_png_every=args.png_every,
+                          progress=TextProgress("render", "frames"))
             print(f"rendered truth frames into {args.directory}")
     except (DatasetError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)

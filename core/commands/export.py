@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
 from core.commands.render import parse_size
 
@@ -53,29 +52,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-class ProgressBar:
-    """A one-line text bar on stderr: [#####.....] 42/120 frames 12.3 fps."""
-
-    def __init__(self, stream=sys.stderr, width: int = 30):
-        self.stream, self.width = stream, width
-        self.start = time.perf_counter()
-        self._last = 0.0
-
-    def __call__(self, done: int, total: int) -> None:
-        now = time.perf_counter()
-        if done < total and now - self._last < 0.1:  # redraw at most 10 times a second
-            return
-        self._last = now
-        filled = int(self.width * done / max(total, 1))
-        rate = done / max(now - self.start, 1e-9)
-        self.stream.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} frames {rate:5.1f} fps")
-        if done >= total:
-            self.stream.write("\n")
-        self.stream.flush()
-
-
 def run(args) -> int:
     from core.export import ExportCancelled, ExportError, ExportOptions, export_take
+    from core.progress import TextProgress
 
     try:
         if args.take:
@@ -97,7 +76,7 @@ def run(args) -> int:
             from core.head import default_head
 
             head = default_head()
-        result = export_take(take, head, options, progress=None if args.quiet else ProgressBar())
+        result = export_take(take, head, options, progress=None if args.quiet else TextProgress("export", "frames"))
     except ExportCancelled:
         print("export cancelled", file=sys.stderr)
         return 1

@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
 import sys
 import time
 from pathlib import Path
@@ -25,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from core.progress import TextProgress
 from core.training.dataset import Dataset, load_dataset
 
 from core.training.variants import VARIANT_TITLES, VARIANTS  # noqa: F401 (re-exported)
@@ -62,29 +62,6 @@ def model_config_for(variant: str, **overrides):
     if variant not in VARIANTS:
         raise TrainingError(f"unknown variant {variant!r}; choose one of {', '.join(VARIANTS)}")
     return ModelConfig(**{**VARIANTS[variant], **overrides})
-
-
-class _Progress:
-    """A one-line text progress bar on stderr (no extra dependency)."""
-
-    def __init__(self, total: int, label: str, enabled: bool = True):
-        self.total, self.label, self.enabled = total, label, enabled
-        self.start = time.perf_counter()
-        self.last = 0.0
-
-    def update(self, done: int, note: str = "") -> None:
-        now = time.perf_counter()
-        if not self.enabled or (now - self.last < 0.5 and done < self.total):
-            return
-        self.last = now
-        frac = done / max(self.total, 1)
-        rate = done / max(now - self.start, 1e-9)
-        eta = (self.total - done) / rate if rate > 0 else float("inf")
-        bar = "#" * int(30 * frac)
-        sys.stderr.write(f"\r{self.label} [{bar:<30}] {done}/{self.total} {rate:5.1f}/s eta {eta:5.0f}s {note}   ")
-        if done >= self.total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
 
 
 def _optimizer_path(ckpt: Path) -> Path:
@@ -269,7 +246,7 @@ def train(dataset_dir, out_path, variant: str = "full", config: TrainConfig | No
     if resume and trainer.resume(out_path):
         print(f"resumed {out_path} at step {trainer.step}", file=sys.stderr)
     log_path = out_path.with_name(out_path.stem + ".log.jsonl")
-    bar = _Progress(config.steps, f"train {variant}", progress)
+    bar = TextProgress(f"train {variant}", "steps", enabled=progress)
     t0 = time.perf_counter()
     recent: list[dict] = []
     with open(log_path, "a") as log:
@@ -282,7 +259,7 @@ def train(dataset_dir, out_path, variant: str = "full", config: TrainConfig | No
                 log.flush()
             if trainer.step % config.checkpoint_every == 0 or trainer.step == config.steps:
                 trainer.save(out_path, {"seconds": time.perf_counter() - t0})
-            bar.update(trainer.step, f"loss {terms['loss']:.4f}")
+            bar(trainer.step, config.steps, f"loss {terms['loss']:.4f}")
     seconds = time.perf_counter() - t0
     final = {k: float(np.mean([r[k] for r in recent])) for k in recent[0]} if recent else {}
     return {"variant": variant, "steps": trainer.step, "seconds": seconds, "final": final,
