@@ -230,6 +230,17 @@ class GaussianCloud:
 
 
 # ---------------------------------------------------------------------- geometry helpers
+def framing_bounds(means):
+    """Bounds [3], [3] of centres [N, 3] for automatic framing that ignore stray floaters: the
+    1st-99th percentile box (of a fixed sample of at most 100k centres)."""
+    if len(means) < 100:
+        return means.min(0).values, means.max(0).values
+    sample = means[torch.randperm(len(means), generator=torch.Generator().manual_seed(0))[:100_000]]
+    q = torch.tensor([0.01, 0.99], dtype=sample.dtype)
+    lo_hi = torch.quantile(sample, q, dim=0)
+    return lo_hi[0], lo_hi[1]
+
+
 def quat_to_rotmat(quats: torch.Tensor) -> torch.Tensor:
     """Quaternions (w, x, y, z) [..., 4] (normalised here) -> rotation matrices [..., 3, 3]."""
     q = quats / quats.norm(dim=-1, keepdim=True)

@@ -46,18 +46,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--alpha", action="store_true", help="write RGBA (straight alpha; use a black background)")
 
 
-def framing_bounds(means):
-    """Bounds for automatic framing that ignore stray floaters: the 1st-99th percentile box."""
-    import torch
-
-    if len(means) < 100:
-        return means.min(0).values, means.max(0).values
-    sample = means[torch.randperm(len(means), generator=torch.Generator().manual_seed(0))[:100_000]]
-    q = torch.tensor([0.01, 0.99], dtype=sample.dtype)
-    lo_hi = torch.quantile(sample, q, dim=0)
-    return lo_hi[0], lo_hi[1]
-
-
 def load_cloud(args):
     if args.head:
         from core import rig
@@ -87,6 +75,7 @@ def run(args) -> int:
     import numpy as np
 
     from core.camera import OrbitCamera
+    from core.gaussians import framing_bounds
     from core.image import write_png
     from core.render import get_renderer
 

@@ -77,7 +77,7 @@ class _Stage(threading.Thread):
 def default_camera(cloud, options: ExportOptions, width: int, height: int):
     """Frame the (undeformed) head from the front, as `main.py render` does; yaw/pitch orbit it."""
     from core.camera import OrbitCamera
-    from core.commands.render import framing_bounds
+    from core.gaussians import framing_bounds
 
     lo, hi = (t.detach().cpu().numpy().astype(np.float64) for t in framing_bounds(cloud.means.detach().cpu()))
     orbit = OrbitCamera.framing(lo, hi, yaw=options.yaw, pitch=options.pitch, fov_y=options.fov_y)
