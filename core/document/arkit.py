@@ -95,11 +95,16 @@ def export_arkit_csv(take: Take, path: str | os.PathLike, audio_speech: np.ndarr
     """Write every frame of ``take`` as a Live Link Face CSV (atomic). audio_speech: the audio
     model's speech controls for the take's frames [duration, 4] (None: curves only)."""
     frames = take.frame_range()
-    w = arkit_weights(take.evaluate_au(frames), take.evaluate_speech(frames, audio_speech))
+    atomic_write_text(path, arkit_csv_text(take.evaluate_au(frames), take.evaluate_speech(frames, audio_speech), take.fps))
+
+
+def arkit_csv_text(au: np.ndarray, speech: np.ndarray, fps: float) -> str:
+    """Live Link Face CSV text for AU [F, 17] and speech [F, 4] curves sampled at fps (frame 0 first)."""
+    w = arkit_weights(au, speech)
     buf = io.StringIO()
     buf.write(",".join(("Timecode", "BlendShapeCount") + ARKIT_NAMES + ROTATION_NAMES) + "\n")
     count = len(ARKIT_NAMES) + len(ROTATION_NAMES)
     zeros = ",".join(["0"] * len(ROTATION_NAMES))
     for i, row in enumerate(w):
-        buf.write(f"{timecode(i, take.fps)},{count}," + ",".join(f"{v:.6g}" for v in row) + "," + zeros + "\n")
-    atomic_write_text(path, buf.getvalue())
+        buf.write(f"{timecode(i, fps)},{count}," + ",".join(f"{v:.6g}" for v in row) + "," + zeros + "\n")
+    return buf.getvalue()

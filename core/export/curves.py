@@ -38,16 +38,9 @@ def openface_text(au: np.ndarray, fps: float) -> str:
 
 
 def arkit_text(au: np.ndarray, speech: np.ndarray, fps: float) -> str:
-    from core.document.arkit import ARKIT_NAMES, ROTATION_NAMES, arkit_weights, timecode
+    from core.document.arkit import arkit_csv_text
 
-    w = arkit_weights(au, speech)
-    buf = io.StringIO()
-    buf.write(",".join(("Timecode", "BlendShapeCount") + ARKIT_NAMES + ROTATION_NAMES) + "\n")
-    count = len(ARKIT_NAMES) + len(ROTATION_NAMES)
-    zeros = ",".join(["0"] * len(ROTATION_NAMES))
-    for k, row in enumerate(w):
-        buf.write(f"{timecode(k, fps)},{count}," + ",".join(f"{v:.6g}" for v in row) + "," + zeros + "\n")
-    return buf.getvalue()
+    return arkit_csv_text(au, speech, fps)
 
 
 def json_text(take, path: Path, frames: np.ndarray, au: np.ndarray, speech: np.ndarray, fps: float) -> str:
