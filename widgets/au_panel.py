@@ -100,10 +100,7 @@ class AUPanel(QtWidgets.QWidget):
             if not names:
                 continue
             colour = theme.qcolor(theme.zone_rgb(zone)).name()
-            head = QtWidgets.QLabel(_ZONE_TITLES[zone].upper())
-            head.setStyleSheet(f"color: {colour}; font-size: 8pt; font-weight: bold; padding: 6px 2px 1px 6px;"
-                               f" border-bottom: 1px solid {theme.GRID};")
-            lay.addWidget(head)
+            lay.addWidget(theme.section_header(_ZONE_TITLES[zone], colour))
             for au in names:
                 row = _AURow(au, self)
                 self.rows[au] = row

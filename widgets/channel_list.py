@@ -110,10 +110,7 @@ class ChannelList(QtWidgets.QWidget):
         groups = [(_ZONE_TITLES[z], theme.qcolor(theme.zone_rgb(z)).name(), names) for z, names in groups if names]
         groups.append(("Speech", theme.qcolor(theme.SPEECH_COLOR).name(), list(SPEECH_NAMES)))
         for title, colour, names in groups:
-            head = QtWidgets.QLabel(title.upper())
-            head.setStyleSheet(f"color: {colour}; font-size: 8pt; font-weight: bold; padding: 6px 2px 1px 6px;"
-                               f" border-bottom: 1px solid {theme.GRID};")
-            lay.addWidget(head)
+            lay.addWidget(theme.section_header(title, colour))
             for name in names:
                 row = _ChannelRow(name, self)
                 self.rows[name] = row

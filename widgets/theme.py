@@ -85,3 +85,11 @@ def apply_dark_theme(app: QtWidgets.QApplication) -> None:
     """Fusion style with the dark palette, for the whole application."""
     app.setStyle("Fusion")
     app.setPalette(dark_palette())
+
+
+def section_header(title: str, colour: str) -> QtWidgets.QLabel:
+    """The zone-coloured group title used by the channel list and the AU panel."""
+    head = QtWidgets.QLabel(title.upper())
+    head.setStyleSheet(f"color: {colour}; font-size: 8pt; font-weight: bold; padding: 6px 2px 1px 6px;"
+                       f" border-bottom: 1px solid {GRID};")
+    return head
