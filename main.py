@@ -2,8 +2,9 @@
 """EmoZone Studio entry point.
 
 With no arguments it opens the studio on the default head. Sub-commands run headless; each lives
-in core/commands/<name>.py (NAME, HELP, add_arguments(parser), run(args) -> int) and is discovered
-here, so adding a command needs no edit to this file. Heavy imports happen inside run().
+in core/commands/<name>.py, or studio/commands/<name>.py when it needs the GUI (NAME, HELP,
+add_arguments(parser), run(args) -> int), and is discovered here, so adding a command needs no
+edit to this file. Heavy imports happen inside run().
 """
 from __future__ import annotations
 
@@ -18,17 +19,21 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
-def _commands():
-    import core.commands as pkg
+#: Packages whose modules are sub-commands: headless ones in core, GUI ones in studio.
+COMMAND_PACKAGES = ("core.commands", "studio.commands")
 
+
+def _commands():
     mods = {}
-    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
-        if info.name.startswith("_"):
-            continue
-        mod = importlib.import_module(f"core.commands.{info.name}")
-        if hasattr(mod, "NAME") and hasattr(mod, "run"):
-            mods[mod.NAME] = mod
-    return mods
+    for package in COMMAND_PACKAGES:
+        pkg = importlib.import_module(package)
+        for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
+            if info.name.startswith("_"):
+                continue
+            mod = importlib.import_module(f"{package}.{info.name}")
+            if hasattr(mod, "NAME") and hasattr(mod, "run"):
+                mods[mod.NAME] = mod
+    return dict(sorted(mods.items()))
 
 
 def build_parser(commands) -> argparse.ArgumentParser:

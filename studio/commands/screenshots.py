@@ -25,9 +25,8 @@ def run(args) -> int:
     except ValueError:
         print(f"error: --size must be WxH, got {args.size!r}", file=sys.stderr)
         return 2
-    import importlib
+    from studio.screenshots import take_screenshots
 
-    shots = importlib.import_module("studio.screenshots")  # core never imports the GUI at module level
-    for path in shots.take_screenshots(args.output, w, h):
+    for path in take_screenshots(args.output, w, h):
         print(path)
     return 0
