@@ -19,45 +19,24 @@ which is the subject's LEFT: "left" landmarks have x > 0.
 from __future__ import annotations
 
 import dataclasses
-import enum
 import functools
 import hashlib
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
-from core.aus import NUM_ZONES, ZONE_INDEX
 from core.gaussians import GaussianCloud, rgb_to_sh_dc, rotmat_to_quat
+from core.rig import RigData, build_rig
+# Part, the zone layout and zone_scores live in core.zones (the rig needs them too); they stay
+# importable from here.
+from core.zones import EYE_X, EYE_Y, MOUTH_Y, Part, smoothstep, zone_scores
 
-if TYPE_CHECKING:
-    from core.rig import RigData
-
-
-class Part(enum.IntEnum):
-    """Anatomical part of each Gaussian (attribute ``part``)."""
-
-    SKIN = 0
-    HAIR = 1
-    NECK = 2
-    EAR = 3
-    BROW = 4
-    SCLERA = 5
-    IRIS = 6
-    LID_UPPER = 7
-    LID_LOWER = 8
-    LIP_UPPER = 9
-    LIP_LOWER = 10
-    TEETH_UPPER = 11
-    TEETH_LOWER = 12
-    TONGUE = 13
-    MOUTH_CAVITY = 14
+_zone_scores = zone_scores
 
 
 # ---------------------------------------------------------------------------------- anatomy
-#: Key anatomical positions (metres, +x half). The rig reads its pivots and regions from here.
-EYE_X = 0.031
-EYE_Y = 0.005
+#: Key anatomical positions (metres, +x half). The rig reads its pivots and regions from here; the eye
+#: centre (EYE_X, EYE_Y) and the mouth line (MOUTH_Y) are in core.zones, which lays the zones out on them.
 EYE_RADIUS = 0.0115
 EYE_OPEN_HALF_WIDTH = 0.0145  # half width of the palpebral fissure
 LID_HALF_WIDTH = 0.0175  # lid shells reach a little past the fissure so the skin hole is covered
@@ -70,7 +49,6 @@ LID_TOP = 2.1  # far enough over the ball that a closed lid still reaches under 
 LID_BOTTOM = -1.3
 IRIS_ANGLE = 0.42  # half angle of the iris cap seen from the eye centre
 PUPIL_ANGLE = 0.16
-MOUTH_Y = -0.062  # the lip contact line
 MOUTH_HALF_WIDTH = 0.025
 JAW_PIVOT = (0.0, -0.015, -0.005)  # (x ignored) the jaw hinge axis runs along x through (y, z)
 EAR_CENTER = (0.074, 0.004, -0.012)
@@ -93,9 +71,7 @@ SKIN_DIRECTIONS = 30000
 
 
 # ---------------------------------------------------------------------------------- small maths
-def _smoothstep(t):
-    t = np.clip(t, 0.0, 1.0)
-    return t * t * (3.0 - 2.0 * t)
+_smoothstep = smoothstep
 
 
 def _g2(x, y, cx, cy, sx, sy):
@@ -528,44 +504,6 @@ def _inside_skin(p: _Part, margin: float) -> _Part:
     return _subset(p, r < rs - margin)
 
 
-# ---------------------------------------------------------------------------------- zones
-def _zone_scores(p: np.ndarray, part: np.ndarray) -> np.ndarray:
-    """Soft memberships [N, NUM_ZONES] from canonical positions, then overrides by part."""
-    x, y, z = np.abs(p[:, 0]), p[:, 1], p[:, 2]
-    front = _smoothstep((z - 0.0) / 0.04)
-
-    def bump(cx, cy, rx, ry):
-        q = ((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2
-        return _smoothstep(1.0 - q)
-
-    raw = np.zeros((len(p), NUM_ZONES))
-    raw[:, ZONE_INDEX["brow"]] = np.maximum(bump(0.032, 0.040, 0.040, 0.028), bump(0.0, 0.046, 0.03, 0.03))
-    raw[:, ZONE_INDEX["eyes"]] = bump(EYE_X, EYE_Y, 0.024, 0.016)
-    raw[:, ZONE_INDEX["cheek_nose"]] = np.maximum(bump(0.0, -0.014, 0.018, 0.036), bump(0.040, -0.022, 0.028, 0.024))
-    raw[:, ZONE_INDEX["mouth"]] = bump(0.0, MOUTH_Y, 0.042, 0.023)
-    raw[:, ZONE_INDEX["jaw_chin"]] = np.maximum.reduce(
-        [bump(0.0, -0.100, 0.050, 0.036), bump(0.045, -0.086, 0.030, 0.030), bump(0.060, -0.060, 0.022, 0.035)])
-    raw[:, :5] *= front[:, None]
-    s = raw[:, :5].sum(1)
-    raw[:, ZONE_INDEX["static"]] = np.clip(1.0 - s, 0.0, None)
-    m = raw / np.maximum(s, 1.0)[:, None]
-
-    def force(mask, **weights):
-        row = np.zeros(NUM_ZONES)
-        for k, v in weights.items():
-            row[ZONE_INDEX[k]] = v
-        m[mask] = row
-
-    force((part == Part.SCLERA) | (part == Part.IRIS) | (part == Part.LID_UPPER), eyes=1.0)
-    force(part == Part.LID_LOWER, eyes=0.75, cheek_nose=0.25)
-    force(part == Part.BROW, brow=1.0)
-    force((part == Part.LIP_UPPER) | (part == Part.TEETH_UPPER) | (part == Part.MOUTH_CAVITY), mouth=1.0)
-    force(part == Part.LIP_LOWER, mouth=0.65, jaw_chin=0.35)
-    force((part == Part.TEETH_LOWER) | (part == Part.TONGUE), jaw_chin=1.0)
-    force((part == Part.HAIR) | (part == Part.EAR) | (part == Part.NECK), static=1.0)
-    return m
-
-
 # ---------------------------------------------------------------------------------- the head
 @dataclasses.dataclass(eq=False)
 class Head:
@@ -580,7 +518,7 @@ class Head:
     cloud: GaussianCloud
     landmarks: dict[str, torch.Tensor]
     name: str
-    rig: "RigData"
+    rig: RigData
     anatomy: dict[str, tuple[float, ...]] = dataclasses.field(default_factory=dict)
 
     @property
@@ -636,8 +574,6 @@ def _assemble(parts: list[_Part]):
 
 def build_default_head(seed: int = 0) -> Head:
     """Build the default head from code (deterministic: the same seed gives the same bytes)."""
-    from core.rig import build_rig
-
     rng = np.random.default_rng(seed)
     skin_parts = _skin_and_hair(rng)
     lip_parts, lip_marks = _lips()

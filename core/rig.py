@@ -18,16 +18,13 @@ static zone never move. With all-zero input the canonical head comes back bit fo
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from core.aus import AU_INDEX, AU_MAX, AU_NAMES, AU_ZONE, NUM_AUS, NUM_SPEECH, SPEECH_INDEX, SPEECH_NAMES, ZONE_INDEX
 from core.gaussians import GaussianCloud, quat_multiply
-
-if TYPE_CHECKING:
-    from core.head import Head
+from core.zones import Part, zone_scores
 
 
 class RigInputError(ValueError):
@@ -97,8 +94,6 @@ def _smoothstep(t):
 
 def build_rig(cloud: GaussianCloud, anatomy: dict) -> RigData:
     """Rig weights for a head cloud with attributes ``zones`` and ``part`` (see core.head)."""
-    from core.head import Part, _zone_scores
-
     p = cloud.means.detach().cpu().double().numpy()
     zones = cloud.attributes["zones"].detach().cpu().double().numpy()
     part = cloud.attributes["part"].detach().cpu().numpy()
@@ -194,7 +189,7 @@ def build_rig(cloud: GaussianCloud, anatomy: dict) -> RigData:
         lip_jaw = np.where(is_lip_l, 1.0 - to_field * (1.0 - corner_w), to_field * corner_w)
         w = np.where(is_lip, lip_jaw, field * soft)
         w = np.where((part == Part.TEETH_LOWER) | (part == Part.TONGUE), 1.0, w)
-        zz = _zone_scores(pp, part)
+        zz = zone_scores(pp, part)
         return w * np.clip(zz[:, ZONE_INDEX["jaw_chin"]] / FULL_MEMBERSHIP, 0.0, 1.0)
 
     jaw_w = jaw_weight(p)
@@ -281,7 +276,7 @@ def _as_frames(value, names: tuple[str, ...], index: dict[str, int], what: str, 
     return t.to(device)
 
 
-def deform(head: "Head", au: torch.Tensor, speech: torch.Tensor | None = None) -> RigFrames:
+def deform(head, au: torch.Tensor, speech: torch.Tensor | None = None) -> RigFrames:
     """Pose the head for T frames.
 
     au      [T, 17] intensities 0..5 (order core.aus.AU_NAMES; clamped to 0..5)
@@ -326,7 +321,7 @@ def deform(head: "Head", au: torch.Tensor, speech: torch.Tensor | None = None) -
     return RigFrames(means=means, quats=quats, log_scales=log_scales, base=cloud)
 
 
-def pose(head: "Head", au=None, speech=None) -> GaussianCloud:
+def pose(head, au=None, speech=None) -> GaussianCloud:
     """One posed frame. ``au``: dict like {"AU12": 3.0}, a Tensor [17] or None; ``speech``: dict like
     {"jaw_open": 0.5}, a Tensor [4] or None."""
     device = head.cloud.device
