@@ -12,6 +12,11 @@ sample reaches the DAC). The heard position is then ``stamp_position + (stream.t
 rate``: it includes the output latency, is clamped to what has been written, and never goes back
 within an epoch (a seek, play or pause starts a new one; a loop wrap is applied after the clamp).
 
+Length: the transport runs over ``length`` seconds (the take's, ``set_length``), which may differ
+from the clip's. Past the clip's end the stream keeps running and writes silence, so the clock goes
+on counting on the device's pace (on wall time without a device) until ``length``; a shorter length
+ends playback before the clip does. Without ``set_length`` the length is the clip's.
+
 With no usable output device the player keeps the same API on a wall clock and plays silently.
 """
 from __future__ import annotations
@@ -39,8 +44,10 @@ class Player:
     ``status_message`` saying why). Positions are seconds from the clip's start.
     """
 
-    def __init__(self, clip: AudioClip, device: int | str | None = None, latency: str | float = "low"):
+    def __init__(self, clip: AudioClip, device: int | str | None = None, latency: str | float = "low",
+                 length: float | None = None):
         self.clip = clip
+        self._length_s = None if length is None else float(length)
         self.status_message = ""
         self.backend = "wallclock"
         self._stream = None
@@ -146,6 +153,7 @@ class Player:
             return
         buf = self._buf
         total = buf.shape[0]
+        end_all = self._end
         loop = self._loop
         pos = self._pos
         if loop is not None and pos >= loop[1]:
@@ -156,18 +164,23 @@ class Player:
         self._stamp = (cmd[0], self._vpos, pos, dac, loop, frames)
         done = 0
         while done < frames:
-            end = int(loop[1]) if loop is not None and pos < loop[1] else total
+            end = int(loop[1]) if loop is not None and pos < loop[1] else max(total, end_all)
             n = min(frames - done, end - pos)
             if n <= 0:
                 if loop is not None and pos >= loop[1]:
                     pos = int(loop[0])
                     continue
                 # Past the end the position keeps counting (silently), so block stamps stay
-                # consistent with the virtual counter; the clock clamps it to the clip's end.
+                # consistent with the virtual counter; the clock clamps it to the end.
                 outdata[done:] = 0.0
                 pos += frames - done
                 break
-            outdata[done:done + n] = buf[pos:pos + n]
+            # Audio while there is some, silence past the clip's end (a take longer than its audio).
+            a = min(n, max(total - pos, 0))
+            if a > 0:
+                outdata[done:done + a] = buf[pos:pos + a]
+            if a < n:
+                outdata[done + a:done + n] = 0.0
             pos += n
             done += n
         self._pos = pos
@@ -175,14 +188,37 @@ class Player:
 
     # --- transport (GUI thread) ----------------------------------------------------------------
     @property
+    def _end(self) -> int:
+        """The transport's end in device samples: the length set, else the clip's."""
+        if self._length_s is None:
+            return self._buf.shape[0]
+        return max(int(round(self._length_s * self._rate)), 1)
+
+    @property
     def duration(self) -> float:
+        """The transport's length in seconds (``set_length``, else the clip's)."""
+        return self._end / self._rate
+
+    @property
+    def clip_duration(self) -> float:
         return self._buf.shape[0] / self._rate
+
+    def set_length(self, seconds: float | None) -> None:
+        """Run the transport over ``seconds`` (the take's length) instead of the clip's: past the
+        clip's end the clock goes on, silently, to this length; a shorter length ends playback
+        there. None: the clip's length. Keeps the position (clamped) and the play/pause state."""
+        if seconds is not None and not (math.isfinite(float(seconds)) and float(seconds) > 0.0):
+            raise ValueError(f"Player.set_length: length must be a positive number of seconds, got {seconds!r}")
+        pos = self._heard_samples()
+        self._length_s = None if seconds is None else float(seconds)
+        self._publish(self._cmd[1], min(pos, float(self._end)))
 
     @property
     def is_playing(self) -> bool:
+        """True while playing and the clock has not reached the end (or while looping)."""
         if not self._cmd[1]:
             return False
-        return self._heard_samples() < self._buf.shape[0]
+        return self._heard_samples() < self._end
 
     def _publish(self, playing: bool, start_sample: float) -> None:
         self._last_v = 0.0
@@ -194,7 +230,7 @@ class Player:
         pos = self._heard_samples()
         if self._loop is not None and pos >= self._loop[1]:
             pos = self._loop[0]
-        elif pos >= self._buf.shape[0]:
+        elif pos >= self._end:
             pos = 0.0
         self._publish(True, pos)
 
@@ -248,7 +284,7 @@ class Player:
 
     def _heard_samples(self) -> float:
         epoch, playing, start = self._cmd
-        total = self._buf.shape[0]
+        total = self._end
         if not playing:
             return start
         loop = self._loop

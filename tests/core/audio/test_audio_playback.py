@@ -170,3 +170,76 @@ def test_wallclock_fallback_with_no_device(caplog):
     assert p.position_seconds() == 1.0
     p.close()
     p2.close()
+
+
+def _play_until_stopped(p: Player, limit: float = 3.0) -> list[float]:
+    seen = []
+    t0 = time.monotonic()
+    while p.is_playing and time.monotonic() - t0 < limit:
+        seen.append(p.position_seconds())
+        time.sleep(0.01)
+    return seen
+
+
+@pytest.mark.audio
+def test_a_take_longer_than_its_audio_plays_on_silently_to_the_take_end(jack_device):
+    # The bundled sample's case: the take runs past its audio. The clock must keep going past the
+    # clip's end at the device's pace and stop at the take's end, not park at the clip's end.
+    with Player(_clip(seconds=0.5), device=jack_device, length=1.0) as p:
+        assert p.duration == pytest.approx(1.0) and p.clip_duration == pytest.approx(0.5)
+        p.play()
+        _wait_until_moving(p)
+        seen = _play_until_stopped(p)
+        assert not p.is_playing
+        assert p.position_seconds() == pytest.approx(1.0, abs=1e-3)
+        past = [s for s in seen if 0.55 < s < 0.95]
+        assert len(past) >= 10, f"the clock did not run on past the clip's end: {seen[-5:]}"
+        assert all(b >= a for a, b in zip(seen, seen[1:])), "clock went backwards"
+        p.play()  # at the end, play restarts from the beginning
+        assert p.position_seconds() < FRAME_S
+
+
+@pytest.mark.audio
+def test_a_take_shorter_than_its_audio_stops_at_the_take_end(jack_device):
+    with Player(_clip(seconds=2.0), device=jack_device) as p:
+        p.set_length(0.4)
+        assert p.duration == pytest.approx(0.4)
+        p.play()
+        _wait_until_moving(p)
+        _play_until_stopped(p)
+        assert not p.is_playing
+        assert p.position_seconds() == pytest.approx(0.4, abs=1e-3)
+
+
+@pytest.mark.audio
+def test_a_loop_reaching_past_the_audio_wraps_through_silence(jack_device):
+    with Player(_clip(seconds=0.5), device=jack_device, length=1.2) as p:
+        p.set_loop(0.3, 0.9)
+        p.seek(0.3)
+        p.play()
+        _wait_until_moving(p)
+        seen = []
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 1.5:
+            seen.append(p.position_seconds())
+            time.sleep(0.01)
+        seen = np.array(seen)
+        assert (seen >= 0.3 - 1e-6).all() and (seen < 0.9).all()
+        assert (seen > 0.6).any(), "the clock never went past the clip's end inside the loop"
+        assert int((np.diff(seen) < -0.3).sum()) >= 1
+        assert p.is_playing
+
+
+def test_wallclock_runs_to_the_set_length():
+    p = Player(_clip(seconds=0.2), device="no such output device 7f3a")
+    p.set_length(0.5)
+    p.play()
+    time.sleep(0.35)
+    assert p.is_playing and 0.25 < p.position_seconds() < 0.5
+    time.sleep(0.4)
+    assert not p.is_playing and p.position_seconds() == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="positive"):
+        p.set_length(0.0)
+    p.set_length(None)
+    assert p.duration == pytest.approx(0.2) and p.position_seconds() == pytest.approx(0.2)
+    p.close()
