@@ -1,11 +1,70 @@
 """Transport bar: play/pause, frame steps, loop range, the current frame and an fps readout.
 
 The bar only shows state and emits intents; the studio owns the clock. Updates from the studio run
-with signals blocked so that setting the frame does not echo back as a seek."""
+with signals blocked so that setting the frame does not echo back as a seek.
+
+The buttons' glyphs are painted (``transport_icon``), not font characters: a font without the
+media symbols (U+23F8 pause) draws them as boxes."""
 from __future__ import annotations
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, QSignalBlocker, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap, QPolygonF
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QSpinBox, QToolButton, QWidget
+
+#: The painted glyphs, by name: play, pause, first, last, back, forward.
+ICON_NAMES = ("play", "pause", "first", "last", "back", "forward")
+ICON_SIZE = 18
+_GLYPH = QColor("#d8dade")
+_GLYPH_OFF = QColor("#6b6e75")
+
+
+def _paint_glyph(p: QPainter, name: str, s: float) -> None:
+    def tri(x0, x1, y0=0.18 * s, y1=0.82 * s):
+        # Points from x0 towards x1 (a left-pointing one when x1 < x0).
+        p.drawPolygon(QPolygonF([QPointF(x0, y0), QPointF(x1, 0.5 * s), QPointF(x0, y1)]))
+
+    def bar(x, w=0.14 * s):
+        p.drawRect(QRectF(x, 0.18 * s, w, 0.64 * s))
+
+    if name == "play":
+        tri(0.25 * s, 0.82 * s)
+    elif name == "pause":
+        bar(0.24 * s, 0.18 * s)
+        bar(0.58 * s, 0.18 * s)
+    elif name == "first":
+        bar(0.14 * s)
+        tri(0.56 * s, 0.28 * s)
+        tri(0.86 * s, 0.58 * s)
+    elif name == "last":
+        tri(0.14 * s, 0.42 * s)
+        tri(0.44 * s, 0.72 * s)
+        bar(0.72 * s)
+    elif name == "back":
+        bar(0.22 * s)
+        tri(0.78 * s, 0.38 * s)
+    elif name == "forward":
+        tri(0.22 * s, 0.62 * s)
+        bar(0.64 * s)
+    else:
+        raise ValueError(f"transport_icon: unknown glyph {name!r}; choose one of {', '.join(ICON_NAMES)}")
+
+
+def transport_icon(name: str, size: int = ICON_SIZE) -> QIcon:
+    """A painted media glyph (normal and disabled), so no font has to carry the symbol."""
+    icon = QIcon()
+    for mode, colour in ((QIcon.Normal, _GLYPH), (QIcon.Disabled, _GLYPH_OFF)):
+        for scale in (1, 2):
+            pm = QPixmap(size * scale, size * scale)
+            pm.setDevicePixelRatio(scale)
+            pm.fill(Qt.transparent)
+            p = QPainter(pm)
+            p.setRenderHint(QPainter.Antialiasing)
+            p.setPen(Qt.NoPen)
+            p.setBrush(colour)
+            _paint_glyph(p, name, float(size))
+            p.end()
+            icon.addPixmap(pm, mode)
+    return icon
 
 
 class TransportBar(QWidget):
@@ -21,21 +80,27 @@ class TransportBar(QWidget):
         lay.setContentsMargins(8, 4, 8, 4)
         lay.setSpacing(6)
 
-        def button(text, tip, name):
+        self._icons = {n: transport_icon(n) for n in ICON_NAMES}
+
+        def button(icon, text, tip, name):
             b = QToolButton(self)
-            b.setText(text)
+            b.setIcon(self._icons[icon])
+            b.setIconSize(QSize(ICON_SIZE, ICON_SIZE))
+            b.setToolButtonStyle(Qt.ToolButtonIconOnly)
+            b.setText(text)  # not drawn (icon only); read by screen readers and tests
+            b.setAccessibleName(text)
             b.setToolTip(tip)
             b.setObjectName(name)
             b.setAutoRaise(True)
             lay.addWidget(b)
             return b
 
-        self.start_button = button("|\u25c0\u25c0", "Go to the first frame (Shift+Left)", "to_start")
-        self.back_button = button("\u25c0\u2009|", "Previous frame (Left)", "step_back")
-        self.play_button = button("\u25b6", "Play / pause (Space)", "play")
+        self.start_button = button("first", "First frame", "Go to the first frame (Shift+Left)", "to_start")
+        self.back_button = button("back", "Previous frame", "Previous frame (Left)", "step_back")
+        self.play_button = button("play", "Play", "Play / pause (Space)", "play")
         self.play_button.setCheckable(True)
-        self.fwd_button = button("|\u2009\u25b6", "Next frame (Right)", "step_forward")
-        self.end_button = button("\u25b6\u25b6|", "Go to the last frame (Shift+Right)", "to_end")
+        self.fwd_button = button("forward", "Next frame", "Next frame (Right)", "step_forward")
+        self.end_button = button("last", "Last frame", "Go to the last frame (Shift+Right)", "to_end")
 
         self.slider = QSlider(Qt.Horizontal, self)
         self.slider.setObjectName("scrub")
@@ -76,8 +141,19 @@ class TransportBar(QWidget):
         self.loop_last.valueChanged.connect(self._on_loop_changed)
 
     # -- intents
+    def _show_playing(self, playing: bool) -> None:
+        """The button shows what a click does: Pause while playing, Play otherwise."""
+        name = "pause" if playing else "play"
+        self.play_button.setIcon(self._icons[name])
+        self.play_button.setText(name.capitalize())
+        self.play_button.setAccessibleName(name.capitalize())
+
+    def shows_pause(self) -> bool:
+        """True when the play button shows the pause glyph (playback running)."""
+        return self.play_button.icon().cacheKey() == self._icons["pause"].cacheKey()
+
     def _on_play_toggled(self, playing: bool) -> None:
-        self.play_button.setText("\u23f8" if playing else "\u25b6")
+        self._show_playing(playing)
         self.play_toggled.emit(playing)
 
     def _on_loop_changed(self, *_):
@@ -107,7 +183,7 @@ class TransportBar(QWidget):
     def set_playing(self, playing: bool) -> None:
         with QSignalBlocker(self.play_button):
             self.play_button.setChecked(playing)
-        self.play_button.setText("\u23f8" if playing else "\u25b6")
+        self._show_playing(playing)
 
     def set_shown_fps(self, shown: float | None) -> None:
         rate = f"({self._fps:g})"

@@ -32,3 +32,38 @@ def test_play_button_and_loop_range_emit_intents(qtbot):
     assert loops[-1] == (True, 40, 60)  # given in either order, reported in order
     bar.set_playing(False)
     assert not bar.play_button.isChecked()
+
+
+def _alpha(icon, size=18):
+    """The icon's alpha channel [H, W] as drawn at its normal size."""
+    import numpy as np
+
+    img = icon.pixmap(size, size).toImage().convertToFormat(icon.pixmap(size, size).toImage().Format.Format_ARGB32)
+    arr = np.frombuffer(img.constBits(), np.uint8, count=img.sizeInBytes()).reshape(img.height(), img.bytesPerLine())
+    return arr[:, : img.width() * 4].reshape(img.height(), img.width(), 4)[:, :, 3]
+
+
+def test_play_button_shows_painted_pause_and_play_glyphs(qtbot):
+    # The pause character (U+23F8) drew as a box in fonts without it: the glyphs are painted icons.
+    bar = TransportBar()
+    qtbot.addWidget(bar)
+    bar.show()
+    bar.set_duration(100, 25.0)
+    play_icon = bar.play_button.icon()
+    assert not play_icon.isNull() and not bar.shows_pause()
+    for b in (bar.start_button, bar.back_button, bar.fwd_button, bar.end_button):
+        assert not b.icon().isNull() and b.toolButtonStyle() == Qt.ToolButtonIconOnly
+    qtbot.mouseClick(bar.play_button, Qt.LeftButton)
+    pause_icon = bar.play_button.icon()
+    assert not pause_icon.isNull() and bar.shows_pause()
+    assert bar.play_button.text() == "Pause"
+    a = _alpha(pause_icon)
+    mid = a.shape[0] // 2
+    row = a[mid] > 128
+    # Two solid bars with a clear gap between them: the pause shape, not a box or a triangle.
+    runs = (row[1:] & ~row[:-1]).sum() + int(row[0])
+    assert runs == 2, row.astype(int)
+    assert not (_alpha(play_icon) == a).all()
+    bar.set_playing(False)  # the studio stops playback (the end of the take): the Play glyph is back
+    assert not bar.shows_pause() and bar.play_button.text() == "Play"
+    assert not bar.play_button.isChecked()
