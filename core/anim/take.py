@@ -21,8 +21,10 @@ SPEECH_MIN, SPEECH_MAX = 0.0, 1.0
 
 @dataclasses.dataclass(frozen=True)
 class AudioRef:
-    """The take's sound: a path (absolute in memory; stored relative to the project file when
-    possible) and an offset in seconds (positive: the audio starts that late on the timeline)."""
+    """The take's sound: a path (absolute in memory; a take file stores it both relative to
+    itself and absolute, and loading resolves the relative one first, see
+    core.document.project.resolve_audio_path) and an offset in seconds (positive: the audio starts
+    that late on the timeline)."""
 
     path: str
     offset: float = 0.0

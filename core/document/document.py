@@ -63,6 +63,19 @@ class Autosaver:
         base = self.document.path or self.untitled_path
         return autosave_path(base) if base is not None else None
 
+    def discard(self) -> Path | None:
+        """The user threw the unsaved edits away (Discard at quit, New or Open): remove the side
+        file so that the next start does not offer to recover them. Returns the file removed."""
+        target = self.target()
+        self._last_revision = None  # edits still in the window after this are autosaved again
+        if target is None:
+            return None
+        try:
+            target.unlink()
+        except FileNotFoundError:
+            return None
+        return target
+
     def tick(self, now: float) -> Path | None:
         """Autosave if due; returns the side file written, or None."""
         if self._last_time is None:

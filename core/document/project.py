@@ -1,5 +1,7 @@
 """Project files: a take as JSON ("schema": "Take.<version>"), atomic saves, autosave, recovery.
 
+The audio path is stored relative to the take file and absolute; loading tries the relative
+one first, then the absolute one (``resolve_audio_path``).
 Loading always builds a new Take (an open take is never touched) and validates every field;
 problems raise TakeFileError naming the file and the field, e.g. ``tracks.AU12.keys[3].value``.
 Older versions are upgraded on load by a chain of upgraders (see docs/TAKE_FORMAT.md).
@@ -19,7 +21,7 @@ from core.anim.take import CHANNEL_NAMES, AudioRef, CameraState, SpeechDrive, Ta
 from core.aus import SPEECH_NAMES
 
 SCHEMA_NAME = "Take"
-CURRENT_VERSION = 2
+CURRENT_VERSION = 3
 PROJECT_SUFFIX = ".emz"
 AUTOSAVE_SUFFIX = ".autosave"
 
@@ -48,18 +50,52 @@ def _key_to_json(k: Keyframe) -> dict:
     }
 
 
-def take_to_json(take: Take, project_dir: str | os.PathLike | None = None) -> dict:
-    """The current-version JSON object for ``take``; the audio path is made relative to
-    ``project_dir`` when it lies on the same drive."""
-    audio = None
-    if take.audio is not None:
-        p = take.audio.path
-        if project_dir is not None and os.path.isabs(p):
-            try:
-                p = os.path.relpath(p, project_dir)
-            except ValueError:  # another drive on Windows: keep it absolute
-                pass
-        audio = {"path": Path(p).as_posix(), "offset": take.audio.offset}
+def audio_to_json(audio: AudioRef, project_dir: str | os.PathLike | None = None,
+                  absolute: bool = True) -> dict:
+    """The ``audio`` object of a take file: ``path`` relative to ``project_dir`` when it can be
+    (another drive on Windows cannot), ``absolute`` the absolute path (left out with
+    ``absolute=False``, for files shipped in a repository), and ``offset``."""
+    p = audio.path
+    abs_p = os.path.abspath(p) if project_dir is None or os.path.isabs(p) else os.path.join(project_dir, p)
+    rel = p
+    if project_dir is not None:
+        # The folder's real path, as project_dir is real too; the file itself may be a link.
+        real = os.path.join(os.path.realpath(os.path.dirname(abs_p)), os.path.basename(abs_p))
+        try:
+            rel = os.path.relpath(real, project_dir)
+        except ValueError:  # another drive on Windows: only the absolute path works
+            rel = abs_p
+    out = {"path": Path(rel).as_posix()}
+    if absolute:
+        out["absolute"] = Path(os.path.normpath(abs_p)).as_posix()
+    out["offset"] = audio.offset
+    return out
+
+
+def resolve_audio_path(path: str, absolute: str | None, take_file: str | os.PathLike | None) -> str:
+    """The audio file a take refers to. The path relative to the take file is tried first (a
+    project folder moved with its audio keeps working), then the absolute one (a take file moved
+    on its own). When neither exists the absolute path is kept (else the relative one resolved
+    against the take file), so a missing recording is named and can be relinked; nothing is lost."""
+    candidates = []
+    if os.path.isabs(path):
+        candidates.append(os.path.normpath(path))
+    elif take_file is not None:
+        candidates.append(os.path.normpath(os.path.join(Path(take_file).resolve().parent, path)))
+    if absolute is not None:
+        candidates.append(os.path.normpath(absolute))
+    for c in candidates:
+        if os.path.isfile(c):
+            return c
+    if absolute is not None:
+        return os.path.normpath(absolute)
+    return candidates[0] if candidates else path
+
+
+def take_to_json(take: Take, project_dir: str | os.PathLike | None = None, absolute_audio: bool = True) -> dict:
+    """The current-version JSON object for ``take``; the audio path is stored relative to
+    ``project_dir`` (when it can be) and absolute (unless ``absolute_audio`` is False)."""
+    audio = None if take.audio is None else audio_to_json(take.audio, project_dir, absolute_audio)
     tracks = {}
     for name in CHANNEL_NAMES:
         c = take.curves[name]
@@ -81,11 +117,12 @@ def take_to_json(take: Take, project_dir: str | os.PathLike | None = None) -> di
     }
 
 
-def save_take(take: Take, path: str | os.PathLike) -> None:
-    """Atomically write ``take`` to ``path`` (JSON, current version)."""
+def save_take(take: Take, path: str | os.PathLike, absolute_audio: bool = True) -> None:
+    """Atomically write ``take`` to ``path`` (JSON, current version). ``absolute_audio=False``
+    leaves the absolute audio path out (files shipped in a repository carry no machine's path)."""
     path = Path(path)
     try:
-        text = json.dumps(take_to_json(take, path.parent.resolve()), indent=1, allow_nan=False)
+        text = json.dumps(take_to_json(take, path.parent.resolve(), absolute_audio), indent=1, allow_nan=False)
     except ValueError as exc:  # a NaN in zone settings, say
         raise TakeFileError(path, f"cannot be saved: {exc}") from None
     atomic_write_text(path, text + "\n")
@@ -207,8 +244,14 @@ def take_from_json(data: Any, path: str | os.PathLike = "<memory>") -> Take:
     if a is not None:
         a = r.obj(a, "audio")
         ap = r.string(r.get(a, "path", "audio"), "audio.path")
-        if not os.path.isabs(ap) and path != "<memory>":
-            ap = os.path.normpath(os.path.join(Path(path).resolve().parent, ap))
+        absolute = a.get("absolute")
+        if absolute is not None:
+            absolute = r.string(absolute, "audio.absolute")
+            if not os.path.isabs(absolute):
+                raise r.fail("audio.absolute", f"expected an absolute path, got {absolute!r}")
+        if ap == "":
+            raise r.fail("audio.path", "is empty")
+        ap = resolve_audio_path(ap, absolute, None if path == "<memory>" else path)
         audio = AudioRef(ap, r.num(r.get(a, "offset", "audio", 0.0), "audio.offset"))
     cam = r.obj(r.get(data, "camera", "", {}), "camera")
     target = r.get(cam, "target", "camera", [0.0, 0.0, 0.0])
@@ -307,8 +350,16 @@ def _upgrade_1_to_2(d: dict, path: str | os.PathLike) -> dict:
     return out
 
 
+def _upgrade_2_to_3(d: dict, path: str | os.PathLike) -> dict:
+    """Version 2 stored the audio path once (relative to the take file when it could be);
+    version 3 adds ``audio.absolute``. A version-2 file simply has no absolute path."""
+    out = dict(d)
+    out["schema"] = f"{SCHEMA_NAME}.3"
+    return out
+
+
 #: UPGRADERS[v] turns a version-v object into a version v+1 object.
-UPGRADERS: dict[int, Callable[[dict, str | os.PathLike], dict]] = {1: _upgrade_1_to_2}
+UPGRADERS: dict[int, Callable[[dict, str | os.PathLike], dict]] = {1: _upgrade_1_to_2, 2: _upgrade_2_to_3}
 
 
 def upgrade(data: dict, version: int, path: str | os.PathLike = "<memory>") -> dict:

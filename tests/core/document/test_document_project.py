@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from core.anim import AudioRef, CameraState, Curve, Keyframe, SpeechDrive, Take, auto_blink, evaluate
 from core.anim.take import CHANNEL_NAMES
 from core.document import (
-    Autosaver, Document, TakeEdit, TakeFileError, autosave_path, find_recovery, load_take, save_take,
+    CURRENT_VERSION, Autosaver, Document, TakeEdit, TakeFileError, autosave_path, find_recovery, load_take, save_take,
 )
 from core.anim import edit
 
@@ -36,8 +36,9 @@ def test_save_load_round_trip_and_relative_audio(tmp_path):
     p = tmp_path / "a.emz"
     save_take(take, p)
     raw = json.loads(p.read_text())
-    assert raw["schema"] == "Take.2"
+    assert raw["schema"] == f"Take.{CURRENT_VERSION}" == "Take.3"
     assert raw["audio"]["path"] == "sub/line.wav"  # relative to the project file
+    assert raw["audio"]["absolute"] == (tmp_path / "sub" / "line.wav").as_posix()  # and absolute
     back = load_take(p)
     assert back == take
     assert back is not take
@@ -189,3 +190,118 @@ def test_round_trip_property(tracks, extrap, fps, duration, name, flag):
     assert back == take
     f = np.linspace(-5, 505, 97)
     np.testing.assert_array_equal(back.evaluate_au(f), take.evaluate_au(f))
+
+
+# ------------------------------------------------------------------ the audio path, moved around
+
+
+def _project_with_audio(folder: Path) -> tuple[Path, Path]:
+    """folder/takes/t.emz whose audio is folder/audio/line.wav (a real, tiny file)."""
+    import soundfile as sf
+
+    (folder / "audio").mkdir(parents=True)
+    (folder / "takes").mkdir()
+    wav = folder / "audio" / "line.wav"
+    sf.write(wav, np.zeros(800, np.float32), 8000)
+    take = Take(name="t", duration=10, audio=AudioRef(str(wav), 0.5))
+    save_take(take, folder / "takes" / "t.emz")
+    return folder / "takes" / "t.emz", wav
+
+
+def test_project_folder_moved_with_its_audio_finds_it_by_the_relative_path(tmp_path):
+    emz, _ = _project_with_audio(tmp_path / "old")
+    (tmp_path / "old").rename(tmp_path / "new")  # the whole project moved: the absolute path is gone
+    take = load_take(tmp_path / "new" / "takes" / "t.emz")
+    assert take.audio.path == str(tmp_path / "new" / "audio" / "line.wav")
+    assert take.audio.offset == 0.5
+
+
+def test_relative_path_wins_when_both_exist(tmp_path):
+    import shutil
+
+    _project_with_audio(tmp_path / "old")
+    shutil.copytree(tmp_path / "old", tmp_path / "copy")  # a copy of the project; the original stays
+    take = load_take(tmp_path / "copy" / "takes" / "t.emz")
+    assert take.audio.path == str(tmp_path / "copy" / "audio" / "line.wav")
+
+
+def test_take_file_moved_alone_finds_the_audio_by_the_absolute_path(tmp_path):
+    emz, wav = _project_with_audio(tmp_path / "proj")
+    (tmp_path / "elsewhere" / "deeper").mkdir(parents=True)
+    moved = emz.rename(tmp_path / "elsewhere" / "deeper" / "t.emz")  # ../audio/line.wav now names nothing
+    take = load_take(moved)
+    assert take.audio.path == str(wav)
+    # Saved again from its new place, the relative path is rewritten for it.
+    save_take(take, moved)
+    assert json.loads(moved.read_text())["audio"]["path"] == "../../proj/audio/line.wav"
+
+
+def test_missing_audio_keeps_the_absolute_path_to_name_and_relink(tmp_path):
+    from core.document.new_take import missing_audio, relink_audio_command
+
+    emz, wav = _project_with_audio(tmp_path / "proj")
+    wav.rename(tmp_path / "gone.wav")
+    take = load_take(emz)
+    assert take.audio.path == str(wav) and missing_audio(take) == str(wav)
+    doc = Document(take, emz)
+    doc.push(relink_audio_command(doc.take, tmp_path / "gone.wav"))
+    assert doc.take.audio == AudioRef(str(tmp_path / "gone.wav"), 0.5) and missing_audio(doc.take) is None
+    assert doc.take.curves == take.curves and doc.take.duration == take.duration
+    doc.history.undo()
+    assert doc.take.audio.path == str(wav)
+
+
+@pytest.mark.parametrize("stored", ["relative", "absolute"])
+def test_version_2_files_with_one_audio_path_still_load(tmp_path, stored):
+    import soundfile as sf
+
+    wav = tmp_path / "a" / "v.wav"
+    wav.parent.mkdir()
+    sf.write(wav, np.zeros(80, np.float32), 8000)
+    d = _good()
+    d["audio"] = {"path": "a/v.wav" if stored == "relative" else str(wav), "offset": 0.0}
+    take = load_take(_write(tmp_path, d))
+    assert take.audio.path == str(wav) and take.name == "hello_v2"
+
+
+def test_version_3_fixture_loads():
+    take = load_take(DATA / "take_v3.emz")
+    assert take.name == "hello_v3" and take.audio.offset == 0.12
+    # Neither path names a file here: the absolute one is kept.
+    assert take.audio.path == os.path.normpath("/nonexistent/emozone/takes/audio/hello.wav")
+    assert take.curves == load_take(DATA / "take_v2.emz").curves
+
+
+def test_files_for_a_repository_can_leave_the_absolute_path_out(tmp_path):
+    p = tmp_path / "t.emz"
+    save_take(Take(audio=AudioRef(str(tmp_path / "v.wav"))), p, absolute_audio=False)
+    raw = json.loads(p.read_text())
+    assert raw["audio"] == {"path": "v.wav", "offset": 0.0}
+    assert load_take(p).audio.path == str(tmp_path / "v.wav")
+
+
+def test_bad_absolute_audio_path_is_named(tmp_path):
+    d = _good()
+    d["schema"] = "Take.3"
+    d["audio"]["absolute"] = "relative/x.wav"
+    p = _write(tmp_path, d)
+    with pytest.raises(TakeFileError) as ei:
+        load_take(p)
+    assert ei.value.field == "audio.absolute" and str(p) in str(ei.value)
+
+
+def test_discarding_removes_the_autosave_so_nothing_is_offered_next_time(tmp_path):
+    p = tmp_path / "a.emz"
+    doc = Document(_take(tmp_path))
+    doc.save(p)
+    saver = Autosaver(doc, interval_s=1)
+    saver.tick(0)
+    doc.push(TakeEdit("k", doc.take, doc.take.with_curve("AU01", Curve((Keyframe(0, 1),)))))
+    side = saver.tick(5)
+    os.utime(p, ns=(side.stat().st_mtime_ns - 10**9,) * 2)
+    assert find_recovery(p) == side
+    assert saver.discard() == side
+    assert not side.exists() and find_recovery(p) is None
+    assert saver.discard() is None  # nothing left to remove
+    # The edits still in the window are autosaved again on the next due tick.
+    assert saver.tick(10) == side
