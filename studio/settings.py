@@ -1,6 +1,8 @@
-"""Persistent studio settings (QSettings): recent files, window geometry and dock layout."""
+"""Persistent studio settings (QSettings): recent files, window geometry and dock layout, the
+timeline's lane view state and the last folder and fps of File > New From Audio."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
@@ -52,6 +54,40 @@ class StudioSettings:
     def window_state(self) -> QByteArray | None:
         v = self.qs.value("window/state")
         return v if isinstance(v, QByteArray) else None
+
+    # -- timeline lanes (heights, visibility: view state, not part of the take)
+    def timeline_view_state(self) -> dict | None:
+        """The timeline's last ``view_state()``, or None (never saved, or unreadable: then the
+        timeline keeps its defaults rather than failing to start)."""
+        text = self.qs.value("timeline/view_state")
+        if not isinstance(text, str) or not text:
+            return None
+        try:
+            state = json.loads(text)
+        except ValueError:
+            return None
+        return state if isinstance(state, dict) else None
+
+    def save_timeline_view_state(self, state: dict) -> None:
+        self.qs.setValue("timeline/view_state", json.dumps(state, sort_keys=True))
+
+    # -- audio in
+    def audio_dir(self) -> str:
+        v = self.qs.value("audio/last_dir", "")
+        return str(v) if v else ""
+
+    def set_audio_dir(self, folder: str | Path) -> None:
+        self.qs.setValue("audio/last_dir", str(folder))
+
+    def new_take_fps(self) -> float:
+        try:
+            v = float(self.qs.value("audio/new_take_fps", 25.0))
+        except (TypeError, ValueError):
+            return 25.0
+        return v if 0 < v <= 1000 else 25.0
+
+    def set_new_take_fps(self, fps: float) -> None:
+        self.qs.setValue("audio/new_take_fps", float(fps))
 
     def value(self, key: str, default=None):
         return self.qs.value(key, default)
