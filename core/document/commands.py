@@ -8,7 +8,7 @@ one undo step and snapping never accumulates rounding.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Hashable, Mapping
+from typing import Any, Hashable, Iterable, Mapping
 
 from core.anim import edit
 from core.anim.blink import auto_blink
@@ -21,20 +21,47 @@ Selection = edit.Selection
 
 
 def insert_key_command(take: Take, channel: str, frame: float, value: float,
-                       interpolation: Interpolation | None = None) -> TakeEdit:
+                       interpolation: Interpolation | None = None, text: str = "Insert key") -> TakeEdit:
     c = take.curves[channel]
     after = take if c.lock else take.with_curve(channel, edit.insert_key(c, frame, value, interpolation))
-    return TakeEdit("Insert key", take, after)
+    return TakeEdit(text, take, after)
+
+
+def insert_keys_command(take: Take, items: Iterable[tuple[str, float, float]]) -> TakeEdit:
+    """Keys at (channel, frame, value) each (a key already on that frame takes the value);
+    locked channels are left alone. Labelled "Insert key AU01, AU12"."""
+    curves: dict[str, Curve] = {}
+    for channel, frame, value in items:
+        c = curves.get(channel, take.curves[channel])
+        if not c.lock:
+            curves[channel] = edit.insert_key(c, float(frame), float(value))
+    after = take.with_curves(curves) if curves else take
+    return TakeEdit(f"Insert key {', '.join(sorted(curves))}".rstrip(), take, after)
+
+
+def set_key_command(take: Take, channel: str, frame: int, value: float,
+                    drag_id: Hashable | None = None) -> TakeEdit:
+    """A slider setting a channel's value at a frame ("Set AU12 @ 12"); the steps of one slider
+    drag share ``drag_id`` and merge into one undo step."""
+    cmd = insert_key_command(take, channel, float(frame), float(value), text=f"Set {channel} @ {int(frame)}")
+    cmd.merge_id = None if drag_id is None else ("set_key", drag_id)
+    return cmd
 
 
 def delete_keys_command(take: Take, selection: Selection) -> TakeEdit:
     return TakeEdit("Delete keys", take, edit.delete_selection(take, selection))
 
 
-def move_keys_command(take: Take, selection: Selection, dframe: float, dvalue: float, snap: bool = True,
-                      drag_id: Hashable | None = None, origin: Take | None = None) -> TakeEdit:
-    """selection indexes keys of ``origin`` (the take when the drag began; default ``take``)."""
-    after = edit.move_selection(origin or take, selection, dframe, dvalue, snap)
+def move_keys_command(take: Take, selection: Selection, dframe: float, dvalue: float | Mapping[str, float],
+                      snap: bool = True, drag_id: Hashable | None = None, origin: Take | None = None) -> TakeEdit:
+    """selection indexes keys of ``origin`` (the take when the drag began; default ``take``).
+    ``dvalue``: one value offset for every channel, or one per channel (missing ones: 0)."""
+    if isinstance(dvalue, Mapping):
+        after = origin or take
+        for channel, idx in selection.items():
+            after = edit.move_selection(after, {channel: idx}, dframe, float(dvalue.get(channel, 0.0)), snap)
+    else:
+        after = edit.move_selection(origin or take, selection, dframe, dvalue, snap)
     return TakeEdit("Move keys", take, after, None if drag_id is None else ("move", drag_id))
 
 
@@ -89,12 +116,12 @@ def auto_blink_command(take: Take, blinks_per_minute: float = 17.0, jitter: floa
     return replace_curves_command(take, {"AU45": curve}, "Auto-blink")
 
 
-def set_curve_flags_command(take: Take, channel: str, **flags: bool) -> TakeEdit:
+def set_curve_flags_command(take: Take, channel: str, text: str = "Channel flags", **flags: bool) -> TakeEdit:
     """mute= / solo= / lock= on one channel."""
     bad = set(flags) - {"mute", "solo", "lock"}
     if bad:
         raise ValueError(f"set_curve_flags_command: unknown flags {sorted(bad)}")
-    return TakeEdit("Channel flags", take, take.with_curve(channel, dataclasses.replace(take.curves[channel], **flags)))
+    return TakeEdit(text, take, take.with_curve(channel, dataclasses.replace(take.curves[channel], **flags)))
 
 
 def set_speech_drive_command(take: Take, channel: str, drive: SpeechDrive) -> TakeEdit:

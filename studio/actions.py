@@ -1,0 +1,129 @@
+"""The window's QActions (one table: name, text, shortcut, what it does), its menus and the
+keying strip. Shortcuts act while any panel of the window has focus (Qt.WindowShortcut)."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QLabel, QToolBar
+
+from core.aus import AU_FACS_NAMES, AU_MAX, AU_NAMES, SPEECH_NAMES
+from widgets.zone_overlay import OverlayMode
+
+
+def make_action(win, text: str, slot, shortcut=None, name: str | None = None, checkable=False) -> QAction:
+    act = QAction(text, win)
+    if shortcut is not None:
+        act.setShortcuts(shortcut if isinstance(shortcut, list) else [QKeySequence(shortcut)])
+    act.setCheckable(checkable)
+    if checkable:
+        act.toggled.connect(slot)
+    else:
+        act.triggered.connect(lambda _checked=False: slot())
+    act.setObjectName(name or text.lower().replace(" ", "_").replace(".", ""))
+    win.addAction(act)
+    return act
+
+
+def action_table(win) -> list[tuple]:
+    """(key, text, slot, shortcut, object name, checkable) for every plain action of the window."""
+    return [
+        ("new", "&New", win.file_new, QKeySequence.New, "new", False),
+        ("open", "&Open…", win.file_open, QKeySequence.Open, "open", False),
+        ("save", "&Save", win.file_save, QKeySequence.Save, "save", False),
+        ("save_as", "Save &As…", win.file_save_as, QKeySequence("Ctrl+Shift+S"), "save_as", False),
+        ("quit", "&Quit", win.close, QKeySequence.Quit, "quit", False),
+        ("play", "&Play / Pause", win.toggle_playing, QKeySequence(Qt.Key_Space), "play", False),
+        ("next", "&Next Frame", lambda: win.step(1), QKeySequence(Qt.Key_Right), "next_frame", False),
+        ("prev", "P&revious Frame", lambda: win.step(-1), QKeySequence(Qt.Key_Left), "prev_frame", False),
+        ("first", "&First Frame", lambda: win.seek(0), QKeySequence("Shift+Left"), "first_frame", False),
+        ("last", "&Last Frame", lambda: win.seek(win.document.take.duration - 1),
+         QKeySequence("Shift+Right"), "last_frame", False),
+        ("loop", "L&oop Range", lambda on: win.transport.loop_check.setChecked(on), QKeySequence("L"), "loop", True),
+        ("frame", "&Frame Head", win.viewport.frame_all, [QKeySequence("F"), QKeySequence("Home")],
+         "frame_head", False),
+        ("front", "Fr&ont View", win.viewport.front_view, QKeySequence("1"), "front_view", False),
+        ("side", "&Side View", win.viewport.side_view, QKeySequence("3"), "side_view", False),
+        ("key", "Insert &Key", win.insert_key_here, QKeySequence("K"), "insert_key", False),
+        ("load_model", "Load &Model…", win.load_model_dialog, None, "load_model", False),
+        ("export", "&Export…", win.open_export_dialog, QKeySequence("Ctrl+E"), "export", False),
+    ]
+
+
+def build_actions(win) -> dict[str, QAction]:
+    a: dict[str, QAction] = {}
+    undo = win.undo.stack.createUndoAction(win, "&Undo")
+    undo.setShortcut(QKeySequence("Ctrl+Z"))
+    undo.setObjectName("undo")
+    redo = win.undo.stack.createRedoAction(win, "&Redo")
+    redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+    redo.setObjectName("redo")
+    for act in (undo, redo):
+        win.addAction(act)
+    a["undo"], a["redo"] = undo, redo
+    for key, text, slot, shortcut, name, checkable in action_table(win):
+        a[key] = make_action(win, text, slot, shortcut, name, checkable)
+    for act in a.values():
+        act.setShortcutContext(Qt.WindowShortcut)
+    return a
+
+
+def build_menus(win) -> None:
+    a = win.actions_by_name
+    mb = win.menuBar()
+    f = mb.addMenu("&File")
+    f.addActions([a["new"], a["open"]])
+    recent = f.addMenu("Open &Recent")
+    recent.setObjectName("recent_menu")
+    f.addSeparator()
+    f.addActions([a["save"], a["save_as"]])
+    f.addSeparator()
+    f.addAction(a["export"])
+    f.addAction(a["load_model"])
+    f.addSeparator()
+    f.addAction(a["quit"])
+    e = mb.addMenu("&Edit")
+    e.addActions([a["undo"], a["redo"]])
+    e.addSeparator()
+    e.addAction(a["key"])
+    v = mb.addMenu("&View")
+    v.addActions([a["frame"], a["front"], a["side"]])
+    v.addSeparator()
+    overlay = v.addMenu("&Overlay")
+    for mode in OverlayMode:
+        act = overlay.addAction(mode.label)
+        act.triggered.connect(lambda _c=False, m=mode: win.set_overlay(m))
+    v.addSeparator()
+    panels = v.addMenu("&Panels")
+    for dock in win.docks.values():
+        panels.addAction(dock.toggleViewAction())
+    p = mb.addMenu("&Playback")
+    p.addActions([a["play"], a["prev"], a["next"], a["first"], a["last"], a["loop"]])
+    win.files.attach_recent_menu(recent)
+
+
+def build_key_bar(win) -> QToolBar:
+    """A compact keying strip: channel, value, insert key (K) at the current frame."""
+    bar = QToolBar("Keying", win)
+    bar.setObjectName("keying_bar")
+    bar.setMovable(False)
+    combo = win.channel_combo = QComboBox(bar)
+    combo.setObjectName("key_channel")
+    for name in AU_NAMES:
+        combo.addItem(f"{name}  {AU_FACS_NAMES[name]}", name)
+    for name in SPEECH_NAMES:
+        combo.addItem(name.replace("_", " "), name)
+    combo.setCurrentIndex(AU_NAMES.index("AU12"))
+    box = win.value_box = QDoubleSpinBox(bar)
+    box.setObjectName("key_value")
+    box.setDecimals(2)
+    box.setSingleStep(0.25)
+    box.setRange(0.0, AU_MAX)
+    box.setValue(AU_MAX)
+    combo.currentIndexChanged.connect(win._on_key_channel_changed)
+    bar.addWidget(QLabel(" Channel "))
+    bar.addWidget(combo)
+    bar.addWidget(QLabel("  Value "))
+    bar.addWidget(box)
+    bar.addAction(win.actions_by_name["key"])
+    win.addToolBar(Qt.TopToolBarArea, bar)
+    return bar

@@ -1,0 +1,95 @@
+"""Widget intents -> core commands: the one path from what a user asks for to an edit of the take.
+
+Each handler is one line: a factory of core/document/commands.py applied to the document's take,
+pushed on the one history. Nothing else in the studio builds an edit. ``connect`` wires the
+panels' intent signals here; a signal with no receiver is a bug (tests/studio check each one).
+"""
+from __future__ import annotations
+
+from typing import Callable, Hashable
+
+from PySide6.QtCore import QObject
+
+from core.anim.curve import HandleType, Interpolation
+from core.document import Command, Document
+from core.document import commands as C
+
+_FLAG_VERBS = {"mute": "Mute", "solo": "Solo", "lock": "Lock"}
+
+
+def flag_text(channel: str, flag: str, on: bool) -> str:
+    """"Mute AU12" / "Unmute AU12" (the label the History shows)."""
+    verb = _FLAG_VERBS[flag]
+    return f"{verb if on else 'Un' + verb.lower()} {channel}"
+
+
+class Intents(QObject):
+    """``document``: returns the open Document; ``push``: puts a core Command on the history."""
+
+    def __init__(self, document: Callable[[], Document], push: Callable[[Command], None], parent=None):
+        super().__init__(parent)
+        self._document = document
+        self._push = push
+        self._drag_origins: dict[Hashable, object] = {}
+
+    @property
+    def take(self):
+        return self._document().take
+
+    # -- wiring
+    def connect(self, timeline=None, channel_list=None, au_panel=None) -> None:
+        if timeline is not None:
+            timeline.keys_insert_requested.connect(self.insert_keys)
+            timeline.keys_delete_requested.connect(self.delete_keys)
+            timeline.keys_moved_preview.connect(self.move_keys)
+            timeline.keys_move_committed.connect(self.commit_move)
+            timeline.keys_move_cancelled.connect(self.cancel_move)
+            timeline.paste_requested.connect(self.paste)
+            timeline.interpolation_requested.connect(self.set_interpolation)
+            timeline.handle_type_requested.connect(self.set_handle_type)
+        if channel_list is not None:
+            channel_list.flag_requested.connect(self.set_flag)
+        if au_panel is not None:
+            au_panel.key_set_requested.connect(self.set_key)
+
+    # -- one line per intent
+    def insert_key(self, channel: str, frame: int, value: float) -> None:
+        self._push(C.insert_key_command(self.take, channel, float(frame), float(value),
+                                        text=f"Insert key {channel} @ {int(frame)}"))
+
+    def insert_keys(self, items) -> None:
+        self._push(C.insert_keys_command(self.take, items))
+
+    def delete_keys(self, selection) -> None:
+        self._push(C.delete_keys_command(self.take, selection))
+
+    def paste(self, clipboard, frame: int) -> None:
+        self._push(C.paste_command(self.take, clipboard, float(frame)))
+
+    def set_interpolation(self, selection, name: str) -> None:
+        self._push(C.set_interpolation_command(self.take, selection, Interpolation(name)))
+
+    def set_handle_type(self, selection, name: str) -> None:
+        self._push(C.set_handle_type_command(self.take, selection, HandleType(name)))
+
+    def set_flag(self, channel: str, flag: str, on: bool) -> None:
+        self._push(C.set_curve_flags_command(self.take, channel, text=flag_text(channel, flag, on), **{flag: bool(on)}))
+
+    def set_key(self, channel: str, frame: int, value: float, edit_id: int) -> None:
+        self._push(C.set_key_command(self.take, channel, int(frame), float(value), drag_id=edit_id))
+
+    # -- a key drag: every step is measured from the take as it was when the drag began
+    def move_keys(self, drag_id: int, selection, dframe: float, dvalues) -> None:
+        origin = self._drag_origins.setdefault(drag_id, self.take)
+        self._push(C.move_keys_command(self.take, selection, float(dframe), dict(dvalues or {}),
+                                       drag_id=drag_id, origin=origin))
+
+    def commit_move(self, drag_id: int, selection, dframe: float, dvalues) -> None:
+        self.move_keys(drag_id, selection, dframe, dvalues)
+        self._drag_origins.pop(drag_id, None)
+
+    def cancel_move(self, drag_id: int) -> None:
+        origin = self._drag_origins.pop(drag_id, None)
+        if origin is not None and self.take is not origin:
+            # Moves the keys by nothing from the origin: merges the drag away.
+            self._push(C.move_keys_command(self.take, {}, 0.0, 0.0, drag_id=drag_id, origin=origin))
