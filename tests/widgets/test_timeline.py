@@ -117,7 +117,7 @@ def test_vertical_drag_changes_value_in_channel_units(qtbot, tl):
     [(_, sel, dframe, dvalues)] = commits
     assert sel == {"jaw_open": [0]} and dframe == 0.0
     lo, hi = channel_range("jaw_open")
-    tolerance = (hi - lo) / (tl._lane_px * 0.7)  # about one pixel of the lane
+    tolerance = (hi - lo) / (tl.lane_layout.lane_px * 0.7)  # about one pixel of the lane
     assert dvalues["jaw_open"] == pytest.approx(0.4, abs=tolerance)
 
 
@@ -230,7 +230,7 @@ def test_home_frames_all_and_wheel_zooms(qtbot, tl):
     x0, x1 = tl.frame_range()
     assert x0 <= 0 and x1 >= 99
     (_, _), (y0, y1) = tl._vb.viewRange()
-    assert y0 == 0 and y1 >= len(tl._lanes) - 1e-6
+    assert y0 == 0 and y1 >= len(tl.lane_layout.lanes) - 1e-6
     from PySide6 import QtGui
     vp = tl.plot_viewport()
     centre = QtCore.QPointF(vp.width() / 2, vp.height() / 2)
