@@ -1,15 +1,28 @@
 """Frame drivers: turn a take into deformed Gaussians, frame by frame or in batches.
 
-The studio's viewport, the exporter and the benchmarks all go through a :class:`Driver`, so the
-analytic rig (``RigDriver``) and a learned model can be swapped without touching their callers.
+The studio's viewport, the exporter (``main.py export`` and File > Export) and the benchmarks all
+get their driver from :func:`make_driver`, so the analytic rig (``RigDriver``) and the neural EmoZone
+model (``ModelDriver``) are swapped by name without touching their callers. ``DRIVERS`` is the one
+table of driver names and labels that the CLI and the studio read.
+
+Every driver returns the same batch type, core.gaussians.GaussianFrames (means [T, N, 3], quats
+[T, N, 4], log_scales [T, N, 3], ``cloud(t)``), and reads the take's audio-driven speech controls
+through one cache (``SPEECH_CACHE``, keyed by the audio clip, the frame rate and the frame count),
+so the viewport and an export of the same take analyse the audio once.
 
 Frames are *timeline* frames of the take (``take.fps``) and may be fractional: an export at another
 frame rate samples the take's curves between its keys, and the audio-driven speech controls are
-linearly interpolated between the take's frames.
+linearly interpolated between the take's frames. The model decodes whole take frames and takes the
+nearest one.
+
+Only numpy is imported at module level (``main.py --help`` stays light); torch comes with the first
+deformation.
 """
 from __future__ import annotations
 
+import collections
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Protocol, runtime_checkable
 
 import numpy as np
@@ -19,38 +32,41 @@ from core.aus import NUM_AUS, NUM_SPEECH
 if TYPE_CHECKING:
     from core.anim.take import Take
     from core.audio.decode import AudioClip
-    from core.gaussians import GaussianCloud
+    from core.gaussians import GaussianCloud, GaussianFrames
 
 #: Frames deformed together by default: bounds memory at chunk * N * 10 floats per batch.
 DEFAULT_CHUNK = 16
+
+#: Every driver: name -> label. The CLI's ``--driver`` choices and the studio's driver menu read it.
+DRIVERS: dict[str, str] = {
+    "rig": "Analytic rig",
+    "model": "Neural EmoZone model",
+}
 
 
 class DriveError(ValueError):
     """A take cannot be driven (bad frames, unreadable audio, unknown driver)."""
 
 
-@runtime_checkable
-class FrameBatch(Protocol):
-    """Deformed Gaussians for T frames: means [T, N, 3], quats [T, N, 4], log_scales [T, N, 3]."""
+def __getattr__(name: str):
+    # FrameBatch is the one batch type; importing it needs torch, so it is resolved on first use.
+    if name == "FrameBatch":
+        from core.gaussians import GaussianFrames
 
-    means: "object"
-    quats: "object"
-    log_scales: "object"
-
-    def cloud(self, t: int) -> "GaussianCloud":
-        ...
+        return GaussianFrames
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @runtime_checkable
 class Driver(Protocol):
-    """What every frame driver offers (the rig now, a learned model later).
+    """What every frame driver offers.
 
     fps: the take's frame rate; frames passed in are timeline frames of the take (float allowed).
     """
 
     fps: float
 
-    def frames(self, frame_indices: np.ndarray) -> FrameBatch:
+    def frames(self, frame_indices: np.ndarray) -> "GaussianFrames":
         """Deformed Gaussians for frames [T] -> a batch of T frames."""
         ...
 
@@ -58,16 +74,62 @@ class Driver(Protocol):
         """Deformed Gaussians of one frame."""
         ...
 
+    def controls(self, frame_indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Timeline frames [T] -> (AU intensities [T, 17], speech controls [T, 4]) of the take."""
+        ...
+
+
+# ---------------------------------------------------------------------------------- speech
+class SpeechCache:
+    """Speech controls of audio clips, computed once per (clip, fps, frame count).
+
+    The one place the audio speech driver's output is kept: every driver of every take on the same
+    clip (the viewport's, made anew for each edit, and an export's) reads it from here. Entries hold
+    their clip, so a clip's id is never reused while its entry lives; the least recently used entry
+    goes when more than ``max_entries`` are kept. Thread-safe: a clip is analysed once even when
+    the viewport's worker and an export ask at the same time.
+    """
+
+    def __init__(self, max_entries: int = 8):
+        self.max_entries = int(max_entries)
+        self._entries: collections.OrderedDict[tuple, tuple[object, np.ndarray]] = collections.OrderedDict()
+        self._lock = threading.Lock()
+        self.computed = 0  # analyses run so far (a miss)
+
+    def controls(self, clip: "AudioClip", fps: float, num_frames: int) -> np.ndarray:
+        """Speech controls of ``clip`` at ``fps``: float [num_frames, 4], frame m at audio time m / fps."""
+        key = (id(clip), float(fps), int(num_frames))
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None and hit[0] is clip:
+                self._entries.move_to_end(key)
+                return hit[1]
+            from core.audio.speech_driver import speech_controls
+
+            controls = np.asarray(speech_controls(clip.analysis(), float(fps), int(num_frames)))
+            controls.setflags(write=False)  # shared by every driver: nobody may edit it
+            self._entries[key] = (clip, controls)
+            self.computed += 1
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+            return controls
+
+    def source(self, clip: "AudioClip") -> Callable[[float, int], np.ndarray]:
+        """This cache over one clip as a driver's speech source: (fps, num_frames) -> [num_frames, 4]."""
+        return lambda fps, num_frames: self.controls(clip, fps, num_frames)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+#: The process-wide speech cache every driver uses unless given another.
+SPEECH_CACHE = SpeechCache()
+
 
 def speech_source_from_audio(clip: "AudioClip") -> Callable[[float, int], np.ndarray]:
-    """The audio speech driver as a speech source: (fps, num_frames) -> controls [num_frames, 4]."""
-
-    def source(fps: float, num_frames: int) -> np.ndarray:
-        from core.audio.speech_driver import speech_controls
-
-        return speech_controls(clip.analysis(), fps, num_frames)
-
-    return source
+    """The audio speech driver over ``clip`` as a speech source (through ``SPEECH_CACHE``)."""
+    return SPEECH_CACHE.source(clip)
 
 
 class SpeechTrack:
@@ -99,59 +161,76 @@ class SpeechTrack:
         return out
 
 
-class RigDriver:
-    """The analytic rig (core.rig.deform) driven by a take.
+class _TakeAudio:
+    """Marker default for a driver's ``audio``: load the take's own audio file on first use."""
 
-    head: a core.head.Head; take: the Take; speech_source: a callable (fps, num_frames) ->
-    controls [num_frames, 4] for the take's audio, or None to load the take's audio and run the
-    audio speech driver on it (None too when the take has no audio: silence). Channels whose
-    take flags hand them to their curve (``SpeechDrive.uses_curve``) ignore the audio.
-    The speech controls are computed on first use and cached for the driver's lifetime.
-    device: where the rig runs (default: the head's device; move the head to CUDA for a GPU rig).
+    def __repr__(self) -> str:
+        return "TAKE_AUDIO"
+
+
+#: ``audio=TAKE_AUDIO`` (the default): the driver loads the take's audio file when it needs it.
+TAKE_AUDIO = _TakeAudio()
+
+
+class _TakeDriver:
+    """What both drivers share: the take, its audio and its controls.
+
+    audio: TAKE_AUDIO (load ``take.audio`` on first use), an AudioClip already decoded (the studio's),
+    or None (silence). speech_source: a callable (fps, num_frames) -> controls [num_frames, 4] that
+    replaces the audio speech driver (tests; a silent take). speech_cache: where speech controls are
+    kept (default: the process-wide SPEECH_CACHE).
     """
 
-    def __init__(self, head, take: "Take", speech_source: Callable[[float, int], np.ndarray] | None = None,
-                 chunk: int = DEFAULT_CHUNK, deform: Callable | None = None, device=None):
-        if chunk < 1:
-            raise DriveError(f"chunk must be at least 1 frame, got {chunk}")
+    def __init__(self, head, take: "Take", audio=TAKE_AUDIO,
+                 speech_source: Callable[[float, int], np.ndarray] | None = None,
+                 speech_cache: SpeechCache | None = None):
         self.head = head
         self.take = take
         self.fps = float(take.fps)
-        self.chunk = int(chunk)
+        self._audio = audio
         self._speech_source = speech_source
+        self._speech_cache = speech_cache if speech_cache is not None else SPEECH_CACHE
         self._speech: SpeechTrack | None = None
         self._lock = threading.Lock()
-        if deform is None:
-            from core.rig import deform as rig_deform
 
-            deform = rig_deform
-        self._deform = deform
-        cloud = getattr(head, "cloud", None)
-        self.device = device if device is not None else (cloud.device if cloud is not None else "cpu")
+    # -- audio
+    def audio_clip(self) -> "AudioClip | None":
+        """The take's decoded audio (None: no audio, the take plays silent)."""
+        if self._audio is TAKE_AUDIO:
+            with self._lock:
+                if self._audio is TAKE_AUDIO:
+                    if self.take.audio is None:
+                        self._audio = None
+                    else:
+                        from core.audio.decode import AudioLoadError, load_audio
 
-    # -- speech
+                        try:
+                            self._audio = load_audio(self.take.audio.path)
+                        except (AudioLoadError, OSError) as exc:
+                            raise DriveError(f"{self.take.audio.path}: cannot drive the take from its "
+                                             f"audio: {exc}") from exc
+        return self._audio
+
     def _needs_audio(self) -> bool:
         return any(not d.uses_curve for d in self.take.speech.values())
 
     def speech_track(self) -> SpeechTrack | None:
-        """The cached audio speech track (None when no channel uses audio or there is no audio)."""
+        """The audio speech track (None when no channel uses audio or there is no audio)."""
         if not self._needs_audio():
             return None
-        with self._lock:  # the viewport and an export may ask at once; analyse only once
-            if self._speech is None:
-                source = self._speech_source
-                offset = self.take.audio.offset if self.take.audio is not None else 0.0
-                if source is None:
-                    if self.take.audio is None:
-                        return None
-                    from core.audio.decode import load_audio
-
-                    source = speech_source_from_audio(load_audio(self.take.audio.path))
-                # Audio frames that can land on the timeline; before and after, the track is silent.
-                num = max(int(np.ceil(self.take.duration - offset * self.fps)) + 1, 1)
-                controls = source(self.fps, num)
-                self._speech = SpeechTrack(controls, self.fps, offset)
+        if self._speech is not None:
             return self._speech
+        source = self._speech_source
+        if source is None:
+            clip = self.audio_clip()
+            if clip is None:
+                return None
+            source = self._speech_cache.source(clip)
+        offset = self.take.audio.offset if self.take.audio is not None else 0.0
+        # Audio frames that can land on the timeline; before and after, the track is silent.
+        num = max(int(np.ceil(self.take.duration - offset * self.fps)) + 1, 1)
+        self._speech = SpeechTrack(source(self.fps, num), self.fps, offset)
+        return self._speech
 
     def controls(self, frame_indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Timeline frames [T] -> (au [T, 17], speech [T, 4]) as the rig receives them."""
@@ -165,11 +244,42 @@ class RigDriver:
         assert au.shape == (len(f), NUM_AUS)
         return au, speech
 
-    # -- deformation
-    def frames(self, frame_indices: np.ndarray):
-        """Deformed Gaussians for frames [T] -> RigFrames (means [T, N, 3], quats [T, N, 4],
+    def cloud(self, frame: float) -> "GaussianCloud":
+        return self.frames(np.array([frame], dtype=np.float64)).cloud(0)
+
+
+# ---------------------------------------------------------------------------------- the rig
+class RigDriver(_TakeDriver):
+    """The analytic rig (core.rig.deform) driven by a take.
+
+    head: a core.head.Head; take: the Take; audio / speech_source / speech_cache: see _TakeDriver.
+    Channels whose take flags hand them to their curve (``SpeechDrive.uses_curve``) ignore the audio.
+    device: where the rig runs (default: the head's device; move the head to CUDA for a GPU rig).
+    """
+
+    name = "rig"
+
+    def __init__(self, head, take: "Take", speech_source: Callable[[float, int], np.ndarray] | None = None,
+                 chunk: int = DEFAULT_CHUNK, deform: Callable | None = None, device=None, audio=TAKE_AUDIO,
+                 speech_cache: SpeechCache | None = None):
+        if chunk < 1:
+            raise DriveError(f"chunk must be at least 1 frame, got {chunk}")
+        super().__init__(head, take, audio=audio, speech_source=speech_source, speech_cache=speech_cache)
+        self.chunk = int(chunk)
+        if deform is None:
+            from core.rig import deform as rig_deform
+
+            deform = rig_deform
+        self._deform = deform
+        cloud = getattr(head, "cloud", None)
+        self.device = device if device is not None else (cloud.device if cloud is not None else "cpu")
+
+    def frames(self, frame_indices: np.ndarray) -> "GaussianFrames":
+        """Deformed Gaussians for frames [T] -> GaussianFrames (means [T, N, 3], quats [T, N, 4],
         log_scales [T, N, 3]); the rig runs on at most ``chunk`` frames at a time."""
         import torch
+
+        from core.gaussians import GaussianFrames
 
         f = np.asarray(frame_indices, dtype=np.float64).reshape(-1)
         au, speech = self.controls(f)
@@ -178,26 +288,129 @@ class RigDriver:
         speech = torch.as_tensor(speech, dtype=torch.float32, device=self.device)
         if len(f) <= self.chunk:
             return self._deform(self.head, au, speech)
-        parts = [self._deform(self.head, au[i:i + self.chunk], speech[i:i + self.chunk])
-                 for i in range(0, len(f), self.chunk)]
-        return _concat_frames(parts)
-
-    def cloud(self, frame: float) -> "GaussianCloud":
-        return self.frames(np.array([frame], dtype=np.float64)).cloud(0)
+        return GaussianFrames.concat(self._deform(self.head, au[i:i + self.chunk], speech[i:i + self.chunk])
+                                     for i in range(0, len(f), self.chunk))
 
 
-def _concat_frames(parts):
-    import dataclasses
+# ---------------------------------------------------------------------------------- the model
+class _ModelState:
+    """A DeformationCache and the lock that serialises its use (shared by ``retake`` copies)."""
 
-    import torch
+    def __init__(self, key: tuple):
+        self.key = key
+        self.cache = None
+        self.lock = threading.Lock()
 
-    first = parts[0]
-    changes = {k: torch.cat([getattr(p, k) for p in parts]) for k in ("means", "quats", "log_scales")}
-    return dataclasses.replace(first, **changes)
+
+class ModelDriver(_TakeDriver):
+    """The neural EmoZone model (core.model) driven by a take.
+
+    head: a core.head.Head; take: the Take. Give ``model`` (an EmoZoneModel already loaded for this
+    head) or ``checkpoint`` (a path; default: the shipped core.model.checkpoint.DEFAULT_CHECKPOINT),
+    which is loaded now: a bad file raises CheckpointError naming it. audio: see _TakeDriver (the
+    model hears the take's audio as log-mel windows; None: silence).
+
+    Deformed frames are kept in a core.model.inference.DeformationCache built on first use, so a
+    frame is decoded once; ``retake(edited_take)`` gives a driver for an edit of the same take that
+    keeps the cache and recomputes only the frames the edit can change. The model decodes whole
+    take frames: a fractional frame (an export at another rate) takes the nearest one, and frames
+    outside the take take its first or last.
+    """
+
+    name = "model"
+
+    def __init__(self, head, take: "Take", checkpoint: str | Path | None = None, model=None,
+                 audio=TAKE_AUDIO, speech_source: Callable[[float, int], np.ndarray] | None = None,
+                 speech_cache: SpeechCache | None = None, chunk: int = DEFAULT_CHUNK, _state=None):
+        super().__init__(head, take, audio=audio, speech_source=speech_source, speech_cache=speech_cache)
+        if chunk < 1:
+            raise DriveError(f"chunk must be at least 1 frame, got {chunk}")
+        if model is None:
+            from core.model.checkpoint import DEFAULT_CHECKPOINT, load_for_head
+
+            self.checkpoint = Path(checkpoint) if checkpoint is not None else DEFAULT_CHECKPOINT
+            model = load_for_head(self.checkpoint, head)
+        else:
+            if checkpoint is not None:
+                raise DriveError("give the model driver a checkpoint or a model, not both")
+            self.checkpoint = None
+        self.model = model.eval()
+        self.chunk = int(chunk)
+        key = self._key(take, audio)
+        self._state = _state if _state is not None and _state.key == key else _ModelState(key)
+
+    def _key(self, take: "Take", audio) -> tuple:
+        """What the cache depends on besides the AU curves: the audio, the frame rate and length."""
+        where = take.audio.path if take.audio is not None else None
+        return (id(self.model), id(audio) if audio is not TAKE_AUDIO else where, float(take.fps), int(take.duration))
+
+    def retake(self, take: "Take", audio=None, keep_audio: bool = True) -> "ModelDriver":
+        """A driver for ``take`` (an edit of this one) that shares this driver's deformation cache
+        when the audio, frame rate and length are unchanged (else it starts a new one). The audio
+        stays this driver's unless ``keep_audio`` is False (then ``audio`` as in the constructor)."""
+        return ModelDriver(self.head, take, model=self.model, audio=self._audio if keep_audio else audio,
+                           speech_source=self._speech_source, speech_cache=self._speech_cache, chunk=self.chunk,
+                           _state=self._state)
+
+    def _features(self):
+        """The take's audio as the model hears it: log-mel windows [duration, W, 80]."""
+        import torch
+
+        from core.audio.features import log_mel, mel_windows
+
+        clip = self.audio_clip()
+        if clip is not None:
+            mono = clip.analysis()
+        else:
+            from core.audio.decode import ANALYSIS_RATE
+
+            mono = np.zeros(int(np.ceil(self.take.duration / self.fps * ANALYSIS_RATE)) + 1, np.float32)
+        window = self.model.config.audio_window
+        return torch.as_tensor(mel_windows(log_mel(mono), self.fps, self.take.duration, window))
+
+    def deformation_cache(self):
+        """The core.model.inference.DeformationCache of this take (built on first use; call under
+        the state's lock)."""
+        if self._state.cache is None:
+            from core.model.inference import DeformationCache
+
+            self._state.cache = DeformationCache(self.model, self.head.cloud, self._features(),
+                                                 chunk_frames=self.chunk)
+        return self._state.cache
+
+    def frames(self, frame_indices: np.ndarray) -> "GaussianFrames":
+        """Deformed Gaussians for frames [T] -> GaussianFrames (means [T, N, 3], quats [T, N, 4],
+        log_scales [T, N, 3])."""
+        import torch
+
+        f = np.asarray(frame_indices, dtype=np.float64).reshape(-1)
+        if not np.all(np.isfinite(f)):
+            raise DriveError("frame indices must be finite")
+        last = self.take.duration - 1
+        idx = [int(i) for i in np.clip(np.rint(f), 0, last)]
+        au = torch.as_tensor(self.take.evaluate_au(np.arange(self.take.duration, dtype=np.float64)),
+                             dtype=torch.float32)
+        with self._state.lock, torch.no_grad():
+            return self.deformation_cache().frames(idx, au)
+
+    def attention_bias(self) -> tuple[np.ndarray | None, tuple[str, ...]]:
+        """The model's per-Gaussian attention bias [N, J] and its J tokens' names (None, () without)."""
+        from core.model.inference import attention_bias
+
+        return attention_bias(self.model, self.head.cloud)
 
 
+# ---------------------------------------------------------------------------------- by name
 def make_driver(kind: str, head, take: "Take", **kwargs) -> Driver:
-    """A driver by name: 'rig' (the analytic rig). A learned model registers here later."""
+    """A driver by name (a key of ``DRIVERS``): 'rig' (RigDriver) or 'model' (ModelDriver, with
+    ``checkpoint=PATH`` or ``model=...``; default: the shipped checkpoint). Keyword arguments go
+    to the driver's constructor."""
     if kind == "rig":
+        if kwargs.get("checkpoint") is not None or kwargs.get("model") is not None:
+            raise DriveError("a checkpoint or model is for the 'model' driver, not the rig")
+        kwargs.pop("checkpoint", None)
+        kwargs.pop("model", None)
         return RigDriver(head, take, **kwargs)
-    raise DriveError(f"unknown driver {kind!r}; available: rig")
+    if kind == "model":
+        return ModelDriver(head, take, **kwargs)
+    raise DriveError(f"unknown driver {kind!r}; available: {', '.join(DRIVERS)}")

@@ -229,6 +229,36 @@ class GaussianCloud:
         )
 
 
+@dataclasses.dataclass
+class GaussianFrames:
+    """T deformed frames of one canonical cloud: the one batch type every frame driver returns
+    (core.rig.deform, core.drive's RigDriver and ModelDriver).
+
+    means [T, N, 3], quats [T, N, 4] (w, x, y, z), log_scales [T, N, 3]; opacities, colours and
+    attributes come from ``base`` (the canonical cloud)."""
+
+    means: torch.Tensor
+    quats: torch.Tensor
+    log_scales: torch.Tensor
+    base: GaussianCloud
+
+    def __len__(self) -> int:
+        return int(self.means.shape[0])
+
+    def cloud(self, t: int) -> GaussianCloud:
+        """Frame t as a GaussianCloud."""
+        return self.base.replace(means=self.means[t], quats=self.quats[t], log_scales=self.log_scales[t])
+
+    @staticmethod
+    def concat(parts: Iterable["GaussianFrames"]) -> "GaussianFrames":
+        """Frames of several batches of the same base, in order."""
+        parts = list(parts)
+        if not parts:
+            raise GaussianCloudError("GaussianFrames.concat: no batches given")
+        return GaussianFrames(torch.cat([p.means for p in parts]), torch.cat([p.quats for p in parts]),
+                              torch.cat([p.log_scales for p in parts]), parts[0].base)
+
+
 # ---------------------------------------------------------------------- geometry helpers
 def framing_bounds(means):
     """Bounds [3], [3] of centres [N, 3] for automatic framing that ignore stray floaters: the

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from core.aus import AU_INDEX, AU_MAX, AU_NAMES, AU_ZONE, NUM_AUS, NUM_SPEECH, SPEECH_INDEX, SPEECH_NAMES, ZONE_INDEX
-from core.gaussians import GaussianCloud, quat_multiply
+from core.gaussians import GaussianCloud, GaussianFrames, quat_multiply
 from core.zones import Part, zone_scores
 
 
@@ -69,21 +69,9 @@ class RigData:
         return RigData(*(getattr(self, f.name).to(device) for f in dataclasses.fields(self)))
 
 
-@dataclasses.dataclass
-class RigFrames:
-    """Posed frames: means [T, N, 3], quats [T, N, 4], log_scales [T, N, 3] (the rest from ``base``)."""
-
-    means: torch.Tensor
-    quats: torch.Tensor
-    log_scales: torch.Tensor
-    base: GaussianCloud
-
-    def __len__(self) -> int:
-        return int(self.means.shape[0])
-
-    def cloud(self, t: int) -> GaussianCloud:
-        """Frame t as a GaussianCloud (opacities, colours and attributes from the canonical head)."""
-        return self.base.replace(means=self.means[t], quats=self.quats[t], log_scales=self.log_scales[t])
+#: Posed frames of the rig: the drivers' one batch type (means [T, N, 3], quats [T, N, 4],
+#: log_scales [T, N, 3], the rest from ``base``). The old name stays importable.
+RigFrames = GaussianFrames
 
 
 # ---------------------------------------------------------------------------------- building
@@ -276,8 +264,8 @@ def _as_frames(value, names: tuple[str, ...], index: dict[str, int], what: str, 
     return t.to(device)
 
 
-def deform(head, au: torch.Tensor, speech: torch.Tensor | None = None) -> RigFrames:
-    """Pose the head for T frames.
+def deform(head, au: torch.Tensor, speech: torch.Tensor | None = None) -> GaussianFrames:
+    """Pose the head (a core.head.Head: its ``cloud`` and ``rig``) for T frames.
 
     au      [T, 17] intensities 0..5 (order core.aus.AU_NAMES; clamped to 0..5)
     speech  [T, 4] controls 0..1 (order core.aus.SPEECH_NAMES; clamped) or None
@@ -318,7 +306,7 @@ def deform(head, au: torch.Tensor, speech: torch.Tensor | None = None) -> RigFra
     grow = a @ rig.au_log_scale + s @ rig.speech_log_scale  # [T, N]
     zero = torch.zeros_like(grow)
     log_scales = cloud.log_scales[None] + torch.stack([grow, grow, zero], -1)
-    return RigFrames(means=means, quats=quats, log_scales=log_scales, base=cloud)
+    return GaussianFrames(means=means, quats=quats, log_scales=log_scales, base=cloud)
 
 
 def pose(head, au=None, speech=None) -> GaussianCloud:

@@ -1,8 +1,10 @@
 """Frame evaluation for the studio: (take, frame) -> a deformed cloud packed for the viewport.
 
-The head is core.head.default_head(); the drivers are the analytic rig (core.drive.RigDriver, with
-the speech controls computed once from the take's audio) and, when a checkpoint for this head is
-loaded, the neural EmoZone model (core.model.inference.DeformationCache over the take's audio).
+The head is core.head.default_head(); the drivers are core.drive's (make_driver's 'rig' and 'model':
+the studio adds none of its own). The Engine holds what outlives one edit: the rest head, the take's
+decoded audio, the loaded EmoZone model and the model driver's deformation cache, which an edit keeps
+(ModelDriver.retake) so only the frames it changes are decoded again. Speech controls come from
+core.drive.SPEECH_CACHE, the one cache the viewport and exports share.
 
 Everything here may run on a worker thread; nothing touches Qt.
 """
@@ -16,11 +18,14 @@ from typing import Any
 
 import numpy as np
 
-DRIVERS = ("rig", "model")
-DRIVER_LABELS = {"rig": "Analytic rig", "model": "Neural EmoZone model"}
-ROOT = Path(__file__).resolve().parents[1]
-#: The checkpoint the studio offers for the default head when it is present.
-DEFAULT_CHECKPOINT = ROOT / "assets" / "models" / "emozone_default.safetensors"
+from core.drive import DRIVERS as _DRIVER_TABLE
+from core.model.checkpoint import DEFAULT_CHECKPOINT
+
+#: Driver names in menu order and their labels: core.drive.DRIVERS, the one table.
+DRIVERS = tuple(_DRIVER_TABLE)
+DRIVER_LABELS = dict(_DRIVER_TABLE)
+
+__all__ = ["DEFAULT_CHECKPOINT", "DRIVERS", "DRIVER_LABELS", "Engine", "FrameResult"]
 
 
 @dataclasses.dataclass
@@ -64,13 +69,11 @@ class Engine:
         self.clip = None
         self.attention_channel = "AU12"
         self._lock = threading.Lock()
-        self._speech: dict[tuple, np.ndarray] = {}
         self._model = None
-        self._model_path: Path | None = None
+        self._model_path = None
         self._model_bias: np.ndarray | None = None   # [N, J] per-Gaussian bias, J tokens
         self._model_tokens: tuple[str, ...] = ()
-        self._model_cache = None
-        self._model_cache_key: tuple | None = None
+        self._model_driver = None   # the viewport's core.drive.ModelDriver (its cache outlives edits)
         self.model_error: str | None = None
         if checkpoint is True:
             checkpoint = DEFAULT_CHECKPOINT if DEFAULT_CHECKPOINT.exists() else None
@@ -87,55 +90,27 @@ class Engine:
         with self._lock:
             if clip is not self.clip:
                 self.clip = clip
-                self._speech.clear()
-                self._model_cache = None
-                self._model_cache_key = None
+                self._model_driver = None
 
-    def _speech_source(self, fps: float, num_frames: int) -> np.ndarray:
-        """core.drive speech source over the current clip, cached per (clip, fps, frames):
-        a RigDriver is made per edit, the audio is analysed only once."""
-        from core.audio.speech_driver import speech_controls
-
-        clip = self.clip
-        key = (id(clip), float(fps), int(num_frames))
-        with self._lock:
-            hit = self._speech.get(key)
-        if hit is None:
-            hit = np.asarray(speech_controls(clip.analysis(), fps, num_frames))
-            with self._lock:
-                if clip is self.clip:
-                    self._speech[key] = hit
-        return hit
+    def _audio_for(self, take):
+        """What the drivers hear: the studio's decoded clip, or None (silence) when the take has no
+        audio or it could not be loaded (the window reports that; the drivers never load it again)."""
+        return self.clip if (self.clip is not None and take.audio is not None) else None
 
     # -- drivers
-    def load_model(self, path: str | Path) -> None:
+    def load_model(self, path) -> None:
         """Load an EmoZone checkpoint for this head. Raises CheckpointError (a ValueError) naming
         the file when it is corrupt or was trained for another head; the current model stays."""
-        import torch
-
-        from core.model.checkpoint import CheckpointError, load_checkpoint
-        from core.model.deform import cloud_memberships
+        from core.model.checkpoint import load_for_head
+        from core.model.inference import attention_bias
 
         path = Path(path)
-        try:
-            model, _config, _meta = load_checkpoint(path, self.head.fingerprint())
-        except CheckpointError:
-            raise
-        except (OSError, ValueError, KeyError, RuntimeError) as exc:
-            raise CheckpointError(f"{path}: cannot read the checkpoint ({exc})") from None
-        model.eval()
-        bias, tokens = None, ()
-        attention = getattr(model, "attention", None)
-        if attention is not None:
-            with torch.no_grad():
-                b = attention.gaussian_bias(cloud_memberships(self.rest))
-            if b is not None:
-                bias, tokens = b.detach().cpu().float().numpy(), tuple(attention.names)
+        model = load_for_head(path, self.head)
+        bias, tokens = attention_bias(model, self.rest)
         with self._lock:
             self._model, self._model_path = model, path
             self._model_bias, self._model_tokens = bias, tokens
-            self._model_cache = None
-            self._model_cache_key = None
+            self._model_driver = None
         self.model_error = None
 
     def available_drivers(self) -> dict[str, str | None]:
@@ -165,19 +140,43 @@ class Engine:
 
     # -- evaluation
     def rig_driver(self, take):
-        """A core.drive.RigDriver on this head and take, fed the cached speech of the take's audio."""
-        from core.drive import RigDriver
+        """A core.drive.RigDriver on this head and take, fed the studio's audio clip (speech from
+        core.drive.SPEECH_CACHE)."""
+        from core.drive import make_driver
 
-        source = self._speech_source if (self.clip is not None and take.audio is not None) else None
-        if source is None:
-            return RigDriver(self.head, take, speech_source=lambda fps, n: np.zeros((n, 4)))
-        return RigDriver(self.head, take, speech_source=source)
+        return make_driver("rig", self.head, take, audio=self._audio_for(take))
+
+    def model_driver(self, take):
+        """The viewport's core.drive.ModelDriver for ``take``: the same deformation cache across
+        edits of one take (ModelDriver.retake), a new one when the audio, fps or length change."""
+        from core.drive import make_driver
+
+        with self._lock:
+            model, current, audio = self._model, self._model_driver, self._audio_for(take)
+        if model is None:
+            raise ValueError(f"{DRIVER_LABELS['model']} is not available: no checkpoint is loaded")
+        if current is not None and current.model is model:
+            driver = current.retake(take, audio=audio, keep_audio=False)  # shares the cache if it still fits
+        else:
+            driver = make_driver("model", self.head, take, model=model, audio=audio)
+        with self._lock:
+            if self._model is model:
+                self._model_driver = driver
+        return driver
+
+    def driver_for(self, take):
+        """The core.drive Driver the viewport shows ``take`` with (the current driver)."""
+        if self.driver == "model" and self._model is not None:
+            return self.model_driver(take)
+        return self.rig_driver(take)
 
     def export_driver(self, take):
         """A core.drive Driver for exporting ``take`` with the current driver (the model gets its
-        own DeformationCache: the viewport's is used by the worker thread)."""
+        own deformation cache: the viewport's is used by the worker thread)."""
+        from core.drive import make_driver
+
         if self.driver == "model" and self._model is not None:
-            return _ModelDriver(self, take)
+            return make_driver("model", self.head, take, model=self._model, audio=self._audio_for(take))
         return self.rig_driver(take)
 
     def controls(self, take, frame: int) -> tuple[np.ndarray, np.ndarray]:
@@ -185,39 +184,9 @@ class Engine:
         au, speech = self.rig_driver(take).controls(np.array([float(frame)]))
         return au[0], speech[0]
 
-    def model_cache(self, take):
-        """A new core.model.inference.DeformationCache for the take's audio and the loaded model."""
-        import torch
-
-        from core.audio.features import log_mel, mel_windows
-        from core.model.inference import DeformationCache
-
-        model = self._model
-        if self.clip is not None and take.audio is not None:
-            mono = self.clip.analysis()
-        else:
-            from core.audio.decode import ANALYSIS_RATE
-
-            mono = np.zeros(int(np.ceil(take.duration / take.fps * ANALYSIS_RATE)) + 1, np.float32)
-        features = mel_windows(log_mel(mono), take.fps, take.duration, model.config.audio_window)
-        return DeformationCache(model, self.rest, torch.as_tensor(features))
-
-    def _model_cloud(self, take, frame: int):
-        import torch
-
-        key = (id(self._model), id(self.clip), float(take.fps), int(take.duration))
-        cache = self._model_cache
-        if cache is None or self._model_cache_key != key:
-            cache = self.model_cache(take)
-            self._model_cache, self._model_cache_key = cache, key
-        au = take.evaluate_au(np.arange(take.duration, dtype=np.float64))
-        return cache.cloud_at(int(frame), torch.as_tensor(au, dtype=torch.float32))
-
     def cloud(self, take, frame: int):
         """The deformed GaussianCloud of one frame with the current driver."""
-        if self.driver == "model" and self._model is not None:
-            return self._model_cloud(take, frame)
-        return self.rig_driver(take).cloud(float(frame))
+        return self.driver_for(take).cloud(float(frame))
 
     def evaluate(self, take, frame: int, revision: int = 0) -> FrameResult:
         import torch
@@ -232,40 +201,3 @@ class Engine:
         motion = np.linalg.norm(splats.means - self.rest_means, axis=1).astype(np.float32)
         attention = self.attention_for(self.attention_channel) if driver == "model" else None
         return FrameResult(int(frame), revision, splats, motion, attention, time.perf_counter() - t0, driver)
-
-
-
-@dataclasses.dataclass
-class _ModelBatch:
-    """Frames decoded by the model: means [T, N, 3], quats [T, N, 4], log_scales [T, N, 3]."""
-
-    rest: Any
-    means: Any
-    quats: Any
-    log_scales: Any
-
-    def cloud(self, t: int):
-        return self.rest.replace(means=self.means[t], quats=self.quats[t], log_scales=self.log_scales[t])
-
-
-class _ModelDriver:
-    """core.drive.Driver over the EmoZone model. The model decodes whole take frames, so a
-    fractional frame (an export at another rate) takes the nearest one."""
-
-    def __init__(self, engine: Engine, take):
-        self.engine, self.take, self.fps = engine, take, float(take.fps)
-        self._cache = None
-
-    def frames(self, frame_indices: np.ndarray) -> _ModelBatch:
-        import torch
-
-        if self._cache is None:
-            self._cache = self.engine.model_cache(self.take)
-        idx = np.clip(np.rint(np.asarray(frame_indices, dtype=np.float64)), 0, self.take.duration - 1)
-        au = self.take.evaluate_au(np.arange(self.take.duration, dtype=np.float64))
-        with torch.no_grad():
-            r = self._cache.frames([int(i) for i in idx], torch.as_tensor(au, dtype=torch.float32))
-        return _ModelBatch(self.engine.rest, r.means, r.quats, r.log_scales)
-
-    def cloud(self, frame: float):
-        return self.frames(np.array([frame])).cloud(0)

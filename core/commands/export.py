@@ -34,8 +34,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("take", nargs="?", help="a take project file (.emz); default: the bundled sample take")
     p.add_argument("-o", "--output", required=True, metavar="OUT",
                    help="target: .mp4, .png (name_00000.png ...), .ply, .json, .csv, or a directory")
-    p.add_argument("--format", choices=["mp4", "png", "ply", "openface", "arkit", "json"],
-                   help="output format (default: from OUT's extension; needed for .csv and directories)")
+    from core.drive import DRIVERS
+    from core.export.options import EXPORT_FORMATS
+
+    p.add_argument("--format", choices=[f.name for f in EXPORT_FORMATS],
+                   help="output format (default: from OUT's extension; needed for .csv and directories): "
+                        + "; ".join(f"{f.name}: {f.label}" for f in EXPORT_FORMATS))
     p.add_argument("--size", type=parse_size, default=(512, 512), metavar="WxH")
     p.add_argument("--fps", type=float, default=None, help="output frame rate (default: the take's); re-times")
     p.add_argument("--range", type=parse_range, default=None, metavar="START:END",
@@ -47,7 +51,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--background", type=parse_rgb, default=(0.0, 0.0, 0.0), metavar="R,G,B",
                    help="MP4 background in 0..1 (PNG sequences are always transparent)")
     p.add_argument("--backend", default="auto", choices=["auto", "gl", "reference", "gsplat"])
-    p.add_argument("--driver", default="rig", choices=["rig"], help="what deforms the head")
+    p.add_argument("--driver", default="rig", choices=list(DRIVERS),
+                   help="what deforms the head: " + "; ".join(f"{k}: {v}" for k, v in DRIVERS.items()))
+    p.add_argument("--checkpoint", default=None, metavar="PATH",
+                   help="the model driver's EmoZone checkpoint (default: the shipped "
+                        "assets/models/emozone_default.safetensors)")
     p.add_argument("--crf", type=int, default=18, help="H.264 quality, 0 (lossless) .. 51 (default 18)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -56,6 +64,9 @@ def run(args) -> int:
     from core.export import ExportCancelled, ExportError, ExportOptions, export_take
     from core.progress import TextProgress
 
+    if args.checkpoint is not None and args.driver != "model":
+        print("error: --checkpoint is for --driver model", file=sys.stderr)
+        return 2
     try:
         if args.take:
             from core.document.project import load_take
@@ -68,11 +79,12 @@ def run(args) -> int:
         options = ExportOptions(
             args.output, format=args.format, size=args.size, fps=args.fps, frame_range=args.range,
             yaw=args.yaw, pitch=args.pitch, distance=args.distance, fov_y=args.fov, background=args.background,
-            backend=args.backend, driver=args.driver, crf=args.crf,
+            backend=args.backend, driver=args.driver, checkpoint=args.checkpoint, crf=args.crf,
         )
-        fmt = options.resolved_format()
+        from core.export import FORMAT_BY_NAME
+
         head = None
-        if fmt not in ("openface", "arkit", "json"):  # curves need the take only, not the Gaussians
+        if FORMAT_BY_NAME[options.resolved_format()].kind != "curves":  # curves need only the take
             from core.head import default_head
 
             head = default_head()
@@ -80,8 +92,8 @@ def run(args) -> int:
     except ExportCancelled:
         print("export cancelled", file=sys.stderr)
         return 1
-    except (ExportError, ValueError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (ExportError, ValueError, OSError) as exc:  # CheckpointError and DriveError are ValueErrors
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)  # one line, whatever the cause says
         return 2
     what = f"{result.frames} frames at {result.fps:g} fps"
     if len(result.files) > 1:

@@ -7,18 +7,22 @@ See docs/EXPORT.md for the formats, the options and the pipeline.
 """
 from core.export.options import (
     CURVE_FORMATS,
+    EXPORT_FORMATS,
+    FORMAT_BY_NAME,
     FORMATS,
     CancelToken,
     ExportCancelled,
     ExportError,
     ExportOptions,
+    ExportFormat,
     ExportResult,
     detect_format,
+    export_format,
     output_frames,
 )
 from core.export.pipeline import export_take
 
 __all__ = [
-    "CURVE_FORMATS", "FORMATS", "CancelToken", "ExportCancelled", "ExportError", "ExportOptions", "ExportResult",
-    "detect_format", "export_take", "output_frames",
+    "CURVE_FORMATS", "EXPORT_FORMATS", "FORMATS", "FORMAT_BY_NAME", "CancelToken", "ExportCancelled", "ExportError",
+    "ExportFormat", "ExportOptions", "ExportResult", "detect_format", "export_format", "export_take", "output_frames",
 ]

@@ -9,11 +9,63 @@ from pathlib import Path
 
 import numpy as np
 
-#: Every output format. Rendered: mp4, png. Gaussians: ply. Curves: openface, arkit, json.
-FORMATS = ("mp4", "png", "ply", "openface", "arkit", "json")
-CURVE_FORMATS = ("openface", "arkit", "json")
+@dataclasses.dataclass(frozen=True)
+class ExportFormat:
+    """One output format, as the CLI (``main.py export --format``) and File > Export offer it.
+
+    name: the ``--format`` value; label: what the dialog's menu shows; extensions: target suffixes
+    that pick this format, the first being what a new target gets ("" = a directory of numbered
+    files); kind: 'video', 'images', 'gaussians' or 'curves'; options: the ExportOptions fields
+    that change this format's output besides path, fps and frame_range."""
+
+    name: str
+    label: str
+    extensions: tuple[str, ...]
+    kind: str
+    options: frozenset[str]
+
+    @property
+    def rendered(self) -> bool:
+        """Pictures come out (the renderer and camera run)."""
+        return self.kind in ("video", "images")
+
+    @property
+    def sequence(self) -> bool:
+        """A numbered file per frame."""
+        return self.kind in ("images", "gaussians")
+
+    @property
+    def default_suffix(self) -> str:
+        return self.extensions[0]
+
+
+_RENDER_OPTIONS = frozenset({"size", "yaw", "pitch", "distance", "fov_y", "backend", "driver"})
+
+#: The one table of export formats: the CLI's --format choices, the dialog's menu and the rules
+#: that tell a format from a target's extension all read it.
+EXPORT_FORMATS: tuple[ExportFormat, ...] = (
+    ExportFormat("mp4", "MP4 video (H.264, AAC audio)", (".mp4",), "video",
+                 _RENDER_OPTIONS | {"background", "crf", "preset"}),
+    ExportFormat("png", "PNG sequence (RGBA)", ("", ".png"), "images", _RENDER_OPTIONS),
+    ExportFormat("ply", "PLY sequence (3DGS)", ("", ".ply"), "gaussians", frozenset({"driver"})),
+    ExportFormat("openface", "OpenFace CSV (AU curves)", (".csv",), "curves", frozenset()),
+    ExportFormat("arkit", "ARKit CSV (blendshapes)", (".csv",), "curves", frozenset()),
+    ExportFormat("json", "JSON curves", (".json",), "curves", frozenset()),
+)
+FORMAT_BY_NAME: dict[str, ExportFormat] = {f.name: f for f in EXPORT_FORMATS}
+#: Every output format's name. Rendered: mp4, png. Gaussians: ply. Curves: openface, arkit, json.
+FORMATS = tuple(FORMAT_BY_NAME)
+CURVE_FORMATS = tuple(f.name for f in EXPORT_FORMATS if f.kind == "curves")
 #: Formats written as a numbered sequence of files.
-SEQUENCE_FORMATS = ("png", "ply")
+SEQUENCE_FORMATS = tuple(f.name for f in EXPORT_FORMATS if f.sequence)
+
+
+def export_format(name: str) -> ExportFormat:
+    """The table's row for ``name``; ExportError for a name it does not have."""
+    try:
+        return FORMAT_BY_NAME[name.lower()]
+    except (KeyError, AttributeError):
+        raise ExportError(f"unknown format {name!r}; choose one of {', '.join(FORMATS)}") from None
 
 
 class ExportError(ValueError):
@@ -52,6 +104,8 @@ class ExportOptions:
     yaw, pitch: camera orbit in degrees (0, 0 = from the front); distance: None frames the head.
     background: RGB in 0..1 for MP4 (PNG is always rendered over black: straight alpha).
     backend: 'auto' (gsplat with CUDA, else gl), 'gl', 'reference' or 'gsplat'.
+    driver: a core.drive.DRIVERS name ('rig' or 'model'); checkpoint: the model driver's checkpoint
+        (None: the shipped one).
     crf: x264 constant rate factor (0 lossless .. 51; 18 is visually lossless).
     chunk: frames deformed per batch; queue: batches in flight between the stages.
     """
@@ -68,6 +122,7 @@ class ExportOptions:
     background: tuple[float, float, float] = (0.0, 0.0, 0.0)
     backend: str = "auto"
     driver: str = "rig"
+    checkpoint: str | os.PathLike | None = None
     crf: int = 18
     preset: str = "medium"
     chunk: int = 8
@@ -80,7 +135,7 @@ class ExportOptions:
         w, h = (int(v) for v in self.size)
         if w <= 0 or h <= 0:
             raise ExportError(f"{self.path}: size must be positive, got {w}x{h}")
-        if self.resolved_format() == "mp4":
+        if FORMAT_BY_NAME[self.resolved_format()].kind == "video":
             w, h = w + (w % 2), h + (h % 2)
         return w, h
 
@@ -95,25 +150,26 @@ class ExportResult:
 
 
 def detect_format(path: str | os.PathLike, fmt: str | None = None) -> str:
-    """The format for ``path``: an explicit ``fmt`` wins if it fits the extension."""
+    """The format for ``path`` by the table: an explicit ``fmt`` wins if it fits the extension."""
     p = Path(path)
-    ext = p.suffix.lower().lstrip(".")
+    ext = p.suffix.lower()
     if fmt is not None:
-        fmt = fmt.lower()
-        if fmt not in FORMATS:
+        if fmt.lower() not in FORMAT_BY_NAME:
             raise ExportError(f"{path}: unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-        fits = {"mp4": ("mp4",), "png": ("png", ""), "ply": ("ply", ""), "openface": ("csv",),
-                "arkit": ("csv",), "json": ("json",)}[fmt]
-        if ext not in fits:
-            raise ExportError(f"{path}: the extension .{ext or '(none)'} does not fit the format {fmt}")
-        return fmt
-    if ext in ("mp4", "png", "ply", "json"):
-        return ext
-    if ext == "csv":
-        raise ExportError(f"{path}: a .csv export needs --format openface or --format arkit")
-    if ext == "":
-        raise ExportError(f"{path}: a directory target needs --format png or --format ply")
-    raise ExportError(f"{path}: cannot tell the format from .{ext}; use .mp4, .png, .ply, .csv or .json")
+        row = FORMAT_BY_NAME[fmt.lower()]
+        if ext not in row.extensions:
+            raise ExportError(f"{path}: the extension {ext or '(none)'} does not fit the format {row.name}")
+        return row.name
+    fits = [f.name for f in EXPORT_FORMATS if ext in f.extensions]
+    if len(fits) == 1:
+        return fits[0]
+    choices = " or ".join(f"--format {name}" for name in fits)
+    if ext == "" and fits:
+        raise ExportError(f"{path}: a directory target needs {choices}")
+    if fits:
+        raise ExportError(f"{path}: a {ext} export needs {choices}")
+    known = list(dict.fromkeys(e for f in EXPORT_FORMATS for e in f.extensions if e))
+    raise ExportError(f"{path}: cannot tell the format from {ext}; use {', '.join(known[:-1])} or {known[-1]}")
 
 
 def output_frames(take_fps: float, duration: int, fps: float | None = None,

@@ -20,7 +20,7 @@ from typing import Callable
 import numpy as np
 
 from core.export.options import (
-    CURVE_FORMATS,
+    FORMAT_BY_NAME,
     CancelToken,
     ExportCancelled,
     ExportError,
@@ -105,7 +105,8 @@ def export_take(take, head, options: ExportOptions, progress: ProgressCallback |
     """Export ``take`` as ``options`` say; blocks until done (call it from a worker thread in a GUI).
 
     head: the core.head.Head to deform (used for the default driver and camera framing);
-    driver: any core.drive.Driver (default: ``options.driver`` built on head and take).
+    driver: any core.drive.Driver (default: core.drive.make_driver(options.driver, head, take,
+    checkpoint=options.checkpoint)).
     progress(done, total) is called from the caller's thread after each written frame.
     Raises ExportError (bad options, unwritable target, a failing stage wraps its cause),
     ExportCancelled when ``cancel`` fires; in both cases nothing is left at the target."""
@@ -114,18 +115,22 @@ def export_take(take, head, options: ExportOptions, progress: ProgressCallback |
     frames, out_fps = output_frames(take.fps, take.duration, options.fps, options.frame_range, path)
     total = len(frames)
     cancel = cancel or CancelToken()
+    row = FORMAT_BY_NAME[fmt]
     if driver is None:
         from core.drive import make_driver
 
-        driver = make_driver(options.driver, head, take)
+        if "driver" not in row.options:  # curves: the take's controls, the same under every driver
+            driver = make_driver("rig", head, take)
+        else:
+            extra = {"checkpoint": options.checkpoint} if options.checkpoint is not None else {}
+            driver = make_driver(options.driver, head, take, **extra)
 
-    if fmt in CURVE_FORMATS:
-        from core.drive import RigDriver
+    if row.kind == "curves":
         from core.export.curves import write_curves
 
         if cancel.cancelled:
             raise ExportCancelled(str(path))
-        if isinstance(driver, RigDriver):
+        if hasattr(driver, "controls"):  # every core.drive driver: the speech the face gets
             au, speech = driver.controls(frames)
         else:
             au, speech = take.evaluate_au(frames), take.evaluate_speech(frames)
@@ -175,7 +180,7 @@ def export_take(take, head, options: ExportOptions, progress: ProgressCallback |
 
     stages = [_Stage("export-deform", deform_body, stop)]
     source = deformed
-    if fmt in ("mp4", "png"):
+    if row.rendered:
         stages.append(_Stage("export-render", render_body, stop))
         source = rendered
 

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 SCHEMA = "EmoZoneCheckpoint.1"
+#: The trained checkpoint shipped for the default head (assets/models in the repository).
+DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "assets" / "models" / "emozone_default.safetensors"
 
 
 class CheckpointError(ValueError):
@@ -90,3 +92,18 @@ def load_checkpoint(path: str | os.PathLike, expected_head_fingerprint: str | No
     model.to(device)
     model.eval()
     return model, config, meta
+
+
+def load_for_head(path: str | os.PathLike, head, device=None):
+    """The EmoZone model of checkpoint ``path`` for ``head`` (a core.head.Head), in eval mode on the
+    head's device (or ``device``). Every failure is a CheckpointError naming the file."""
+    path = Path(path)
+    if device is None:
+        device = head.cloud.device
+    try:
+        model, _config, _meta = load_checkpoint(path, head.fingerprint(), device=device)
+    except CheckpointError:
+        raise
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        raise CheckpointError(f"{path}: cannot read the checkpoint ({exc})") from None
+    return model.eval()

@@ -10,13 +10,12 @@ frames [a, b] the frames [a - W, b + W] (W = the AU encoder's radius) are droppe
 from __future__ import annotations
 
 import collections
-import dataclasses
 from typing import Iterable, Sequence
 
 import torch
 
 from core.aus import NUM_AUS
-from core.gaussians import GaussianCloud
+from core.gaussians import GaussianCloud, GaussianFrames
 from core.model.cit_ae import affected_frames
 
 
@@ -24,15 +23,8 @@ class InferenceInputError(ValueError):
     """Frame indices or AU arrays that do not fit the take the cache was built for."""
 
 
-@dataclasses.dataclass
-class DeformedFrames:
-    """Deformed Gaussians of F requested frames: means [F, N, 3], quats [F, N, 4] (unit, w x y z),
-    log_scales [F, N, 3]; ``frames`` lists the frame indices in the same order."""
-
-    frames: list[int]
-    means: torch.Tensor
-    quats: torch.Tensor
-    log_scales: torch.Tensor
+#: The model's frames are the drivers' one batch type (core.gaussians.GaussianFrames).
+DeformedFrames = GaussianFrames
 
 
 def deformed_arrays(cloud: GaussianCloud, out) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -40,6 +32,21 @@ def deformed_arrays(cloud: GaussianCloud, out) -> tuple[torch.Tensor, torch.Tens
     q = cloud.normalized_quats[None] + out.d_rot
     q = q / q.norm(dim=-1, keepdim=True).clamp_min(1e-12)
     return cloud.means[None] + out.d_mu, q, cloud.log_scales[None] + out.d_log_scale
+
+
+def attention_bias(model, cloud: GaussianCloud):
+    """The model's attention bias of every Gaussian towards each of its J tokens: (float32 numpy
+    [N, J], token names), or (None, ()) when the model has no attention (the MLP AU encoder)."""
+    from core.model.deform import cloud_memberships
+
+    attention = getattr(model, "attention", None)
+    if attention is None:
+        return None, ()
+    with torch.no_grad():
+        b = attention.gaussian_bias(cloud_memberships(cloud))
+    if b is None:
+        return None, ()
+    return b.detach().cpu().float().numpy(), tuple(attention.names)
 
 
 def _runs(mask: torch.Tensor) -> list[tuple[int, int]]:
@@ -139,8 +146,9 @@ class DeformationCache:
             full.append(z)
         return DeformationOutput(*full)
 
-    def frames(self, frame_indices: Sequence[int], au_values) -> DeformedFrames:
-        """Deformed Gaussians of ``frame_indices`` under the AU curves ``au_values`` [F_total, 17]."""
+    def frames(self, frame_indices: Sequence[int], au_values) -> GaussianFrames:
+        """Deformed Gaussians of ``frame_indices`` [F] under the AU curves ``au_values`` [F_total, 17]:
+        means [F, N, 3], quats [F, N, 4], log_scales [F, N, 3], in the requested order."""
         idx = [int(f) for f in frame_indices]
         bad = [f for f in idx if not 0 <= f < self.num_frames]
         if bad:
@@ -159,12 +167,14 @@ class DeformationCache:
         self.computed_frames += len(missing)
         for f in idx:
             self._cache.move_to_end(f)
-        result = DeformedFrames(
-            idx,
-            torch.stack([self._cache[f][0] for f in idx]) if idx else self.cloud.means.new_zeros(0, len(self.cloud), 3),
-            torch.stack([self._cache[f][1] for f in idx]) if idx else self.cloud.means.new_zeros(0, len(self.cloud), 4),
-            torch.stack([self._cache[f][2] for f in idx]) if idx else self.cloud.means.new_zeros(0, len(self.cloud), 3),
-        )
+        if idx:
+            result = GaussianFrames(torch.stack([self._cache[f][0] for f in idx]),
+                                    torch.stack([self._cache[f][1] for f in idx]),
+                                    torch.stack([self._cache[f][2] for f in idx]), self.cloud)
+        else:
+            empty = self.cloud.means.new_zeros
+            n = len(self.cloud)
+            result = GaussianFrames(empty(0, n, 3), empty(0, n, 4), empty(0, n, 3), self.cloud)
         if self.max_cached_frames is not None:
             while len(self._cache) > self.max_cached_frames:
                 self._cache.popitem(last=False)
