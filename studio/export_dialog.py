@@ -2,7 +2,9 @@
 
 The export runs on its own thread (core.export.export_take blocks), reporting progress to a bar;
 Cancel sets the export's CancelToken, after which core.export leaves nothing at the target.
-The camera is the viewport's current orbit (yaw, pitch, distance, field of view).
+The camera is the viewport's current orbit (yaw, pitch, distance, field of view). The formats, their
+labels, their default target suffix and which options apply to each come from core.export's one
+table (EXPORT_FORMATS), the same one ``main.py export --format`` reads.
 """
 from __future__ import annotations
 
@@ -15,16 +17,7 @@ from PySide6.QtWidgets import (
     QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget,
 )
 
-#: (format, label, suffix of the target: "" for a directory of numbered files)
-FORMAT_CHOICES = (
-    ("mp4", "MP4 video", ".mp4"),
-    ("png", "PNG sequence", ""),
-    ("ply", "PLY sequence", ""),
-    ("openface", "OpenFace CSV", ".csv"),
-    ("arkit", "ARKit CSV", ".csv"),
-    ("json", "JSON curves", ".json"),
-)
-RENDERED = ("mp4", "png")
+from core.export.options import EXPORT_FORMATS, FORMAT_BY_NAME
 
 
 class ExportJob(QThread):
@@ -83,8 +76,8 @@ class ExportDialog(QDialog):
         form = QFormLayout()
         self.format_combo = QComboBox(self)
         self.format_combo.setObjectName("export_format")
-        for fmt, label, _suffix in FORMAT_CHOICES:
-            self.format_combo.addItem(label, fmt)
+        for row in EXPORT_FORMATS:
+            self.format_combo.addItem(row.label, row.name)
         form.addRow("Format", self.format_combo)
 
         path_row = QHBoxLayout()
@@ -142,9 +135,10 @@ class ExportDialog(QDialog):
                                    f"distance {orbit.distance:.3g}", self)
         self.camera_label.setObjectName("export_camera")
         form.addRow("Camera", self.camera_label)
-        from .engine import DRIVER_LABELS
+        from core.drive import DRIVERS
 
-        self.driver_label = QLabel(DRIVER_LABELS[window.engine.driver], self)
+        self.driver_label = QLabel(DRIVERS[window.engine.driver], self)
+        self.driver_label.setObjectName("export_driver")
         form.addRow("Driver", self.driver_label)
 
         self.progress_bar = QProgressBar(self)
@@ -176,19 +170,17 @@ class ExportDialog(QDialog):
         return self.format_combo.currentData()
 
     def _on_format_changed(self, *_):
-        fmt = self.fmt()
-        suffix = dict((f, s) for f, _l, s in FORMAT_CHOICES)[fmt]
+        row = FORMAT_BY_NAME[self.fmt()]
+        suffix = row.default_suffix
         path = Path(self.path_edit.text() or "export")
         stem = path.with_suffix("") if path.suffix else path
         self.path_edit.setText(str(stem.with_suffix(suffix) if suffix else stem))
-        rendered = fmt in RENDERED
-        for w in (self.width_box, self.height_box, self.background_button):
-            w.setEnabled(rendered)
-        self.background_button.setEnabled(fmt == "mp4")
+        self.width_box.setEnabled("size" in row.options)
+        self.height_box.setEnabled("size" in row.options)
+        self.background_button.setEnabled("background" in row.options)
 
     def _browse(self) -> None:
-        fmt = self.fmt()
-        if fmt in ("png", "ply"):
+        if FORMAT_BY_NAME[self.fmt()].default_suffix == "":  # a folder of numbered files
             path = QFileDialog.getExistingDirectory(self, "Export into folder", self.path_edit.text())
         else:
             path, _ = QFileDialog.getSaveFileName(self, "Export to", self.path_edit.text())
@@ -224,7 +216,7 @@ class ExportDialog(QDialog):
             frame_range=(min(first, last), max(first, last) + 1),
             yaw=float(orbit.yaw), pitch=float(orbit.pitch), distance=float(orbit.distance),
             fov_y=float(orbit.fov_y), background=(c.redF(), c.greenF(), c.blueF()), backend="auto",
-            driver="rig")
+            driver=self.window_.engine.driver)
 
     # ------------------------------------------------------------------ running
     def is_running(self) -> bool:
