@@ -14,10 +14,14 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from core.anim.curve import Curve, evaluate
 from core.anim.take import CHANNEL_NAMES
-from core.aus import AU_FACS_NAMES
+from core.aus import AU_FACS_NAMES, SPEECH_NAMES
 
 from .. import theme
 from .layout import KEY_SIZE_PX, LABEL_WIDTH, WAVEFORM_LANE, value_to_lane_y
+
+#: where a speech lane's override box sits in the label column (x, width in pixels)
+OVERRIDE_X = 84
+OVERRIDE_MAX_WIDTH = LABEL_WIDTH - OVERRIDE_X - 6
 
 if TYPE_CHECKING:
     from .widget import TimelineWidget
@@ -85,7 +89,12 @@ class LaneBands(pg.GraphicsObject):
 
 
 class LaneLabels(QtWidgets.QWidget):
-    """The channel names beside the lanes, coloured by synergy zone, aligned to the ViewBox."""
+    """The channel names beside the lanes, coloured by synergy zone, aligned to the ViewBox.
+
+    Each speech lane's label carries an "override" check box showing the take's
+    ``speech[name].override``; clicking it asks for the flag to change
+    (``speech_override_requested``) and the box goes back to the take's state until the studio
+    hands the changed take back."""
 
     clicked = QtCore.Signal(str)
 
@@ -94,6 +103,50 @@ class LaneLabels(QtWidgets.QWidget):
         self._tl = timeline
         self.setFixedWidth(LABEL_WIDTH)
         self.setAutoFillBackground(False)
+        self.overrides: dict[str, QtWidgets.QCheckBox] = {}
+        font = QtGui.QFont(self.font())
+        font.setPointSizeF(7.5)
+        for name in SPEECH_NAMES:
+            box = QtWidgets.QCheckBox("override", self)
+            box.setObjectName(f"override_{name}")
+            box.setFont(font)
+            # never takes focus: a focused child would make the timeline's keys ambiguous
+            # with the main window's shortcuts
+            box.setFocusPolicy(QtCore.Qt.NoFocus)
+            box.setToolTip(f"{name}: checked, the channel follows its curve instead of the audio")
+            box.clicked.connect(lambda on, name=name: self._on_override_clicked(name, on))
+            box.hide()
+            self.overrides[name] = box
+
+    def _on_override_clicked(self, name: str, on: bool) -> None:
+        self.sync_overrides()
+        self._tl.speech_override_requested.emit(name, bool(on))
+
+    def sync_overrides(self) -> None:
+        """Show each speech lane's box on its row with the take's flag; hide the others."""
+        tl = self._tl
+        take = tl._take
+        top, height = tl._viewbox_widget_span()
+        for name, box in self.overrides.items():
+            lane = tl.lane_layout.lane_index(name)
+            if take is None or lane is None or height <= 0:
+                box.hide()
+                continue
+            with QtCore.QSignalBlocker(box):
+                box.setChecked(bool(take.speech[name].override))
+            row = self.lane_rect(lane)
+            h = min(row.height(), 18.0)
+            # the name's half of a tall row, the whole of a short one
+            y = row.top() + ((row.height() / 2 - h) if row.height() >= 30 else (row.height() - h) / 2)
+            if y < top - 0.5 or y + h > top + height + 0.5:
+                box.hide()
+                continue
+            box.setGeometry(OVERRIDE_X, int(round(y)), min(box.sizeHint().width(), OVERRIDE_MAX_WIDTH), int(h))
+            box.show()
+
+    def resizeEvent(self, ev) -> None:
+        super().resizeEvent(ev)
+        self.sync_overrides()
 
     def lane_at(self, y: float) -> str | None:
         top, height = self._tl._viewbox_widget_span()
@@ -169,15 +222,16 @@ class LaneLabels(QtWidgets.QWidget):
                 text_colour.setAlphaF(0.45)
             p.setFont(font)
             p.setPen(text_colour)
+            title_w = (OVERRIDE_X - 12) if name in SPEECH_NAMES else self.width() - 40
             if px >= 30 and sub:
-                p.drawText(QtCore.QRectF(10, y + 2, self.width() - 40, px / 2),
+                p.drawText(QtCore.QRectF(10, y + 2, title_w, px / 2),
                            QtCore.Qt.AlignLeft | QtCore.Qt.AlignBottom, title)
                 p.setFont(small)
                 p.setPen(QtGui.QColor(theme.TEXT_DIM))
                 p.drawText(QtCore.QRectF(10, y + px / 2, self.width() - 14, px / 2 - 2),
                            QtCore.Qt.AlignLeft | QtCore.Qt.AlignTop, sub)
             else:
-                p.drawText(QtCore.QRectF(10, y, self.width() - 40, px),
+                p.drawText(QtCore.QRectF(10, y, title_w, px),
                            QtCore.Qt.AlignLeft | QtCore.Qt.AlignVCenter, title)
             if curve is not None:
                 flags = "".join(f for f, on in (("M", curve.mute), ("S", curve.solo), ("L", curve.lock)) if on)

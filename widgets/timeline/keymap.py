@@ -28,6 +28,8 @@ KEYMAP: tuple[tuple[str, str, tuple, Callable[["TimelineWidget"], None]], ...] =
     ("escape", "Cancel Drag / Clear Selection", ("Esc",), lambda tl: tl.escape()),
     ("prev_frame", "Previous Frame", ("Left",), lambda tl: tl.step_frames(-1)),
     ("next_frame", "Next Frame", ("Right",), lambda tl: tl.step_frames(1)),
+    ("first_frame", "First Frame", ("Shift+Left",), lambda tl: tl.go_to_start()),
+    ("last_frame", "Last Frame", ("Shift+Right",), lambda tl: tl.go_to_end()),
 )
 
 #: the actions an Edit menu shows (``TimelineWidget.edit_actions``)

@@ -127,22 +127,33 @@ class KeyMoveTool(Tool):
     """Left drag on a key: moves the selected keys of editable channels. The widget draws the
     move itself (the take at the drag's start plus the delta) and emits
     ``keys_moved_preview(drag_id, selection, dframe, dvalues)`` on each change, one
-    ``keys_move_committed`` on release, ``keys_move_cancelled(drag_id)`` on cancel."""
+    ``keys_move_committed`` on release if the keys moved, ``keys_move_cancelled(drag_id)`` on
+    cancel (and on a release where they ended where they started).
+
+    A press without a drag is a click: a plain click selects ``click_key`` alone, a Shift / Ctrl
+    click (``toggle``) adds it to or takes it out of the selection. A toggle-press that becomes
+    a drag does not toggle: it drags what a plain press would (the pressed key's selection, or
+    the pressed key alone if it was not selected). Shift held while dragging constrains the
+    move to time or value, whichever is larger."""
 
     name = "keys"
 
-    def __init__(self, timeline, press_view, press_px, click_key: tuple[str, int] | None = None):
+    def __init__(self, timeline, press_view, press_px, click_key: tuple[str, int] | None = None,
+                 toggle: bool = False):
         super().__init__(timeline, press_view, press_px)
-        #: a plain click (no drag) on this key selects it alone on release
         self.click_key = click_key
+        self.toggle = toggle
         self.drag_id = 0
         self.selection: Selection = {}
         self.dframe = 0.0
         self.dvalues: dict[str, float] = {}
         self.base: "Take | None" = None
+        self.previewed = False
 
     def _start(self) -> None:
         tl = self.tl
+        if self.toggle and self.click_key is not None and not tl._selection.is_selected(*self.click_key):
+            tl._selection.select(self.click_key[0], [self.click_key[1]])
         tl._drag_counter += 1
         self.drag_id = tl._drag_counter
         self.selection = tl._editable_selection()
@@ -165,9 +176,10 @@ class KeyMoveTool(Tool):
                 dx = 0.0
         dframe = float(round(dx))
         dvalues = {c: lane_dy_to_value(c, dy) for c in self.selection}
-        if dframe == self.dframe and dvalues == self.dvalues and self.dvalues:
+        if self.previewed and dframe == self.dframe and dvalues == self.dvalues:
             return
         self.dframe, self.dvalues = dframe, dvalues
+        self.previewed = True
         preview, preview_selected = {}, {}
         for c, idx in self.selection.items():
             curve = self.base.curves[c]
@@ -177,19 +189,33 @@ class KeyMoveTool(Tool):
         tl._redraw(set(self.selection))
         tl.keys_moved_preview.emit(self.drag_id, self.selection, dframe, dict(dvalues))
 
+    def moved(self) -> bool:
+        """The keys are somewhere else than where the drag found them."""
+        return self.dframe != 0.0 or any(v != 0.0 for v in self.dvalues.values())
+
     def finish(self, view) -> None:
         tl = self.tl
         if self.started and self.selection:
-            tl._pending_sel_frames = {c: set(fs) for c, fs in tl._preview_selected.items()}
-            tl.keys_move_committed.emit(self.drag_id, self.selection, self.dframe, dict(self.dvalues))
+            if self.moved():
+                tl._pending_sel_frames = {c: set(fs) for c, fs in tl._preview_selected.items()}
+                tl.keys_move_committed.emit(self.drag_id, self.selection, self.dframe, dict(self.dvalues))
+            else:
+                self.cancel()
         elif not self.started and self.click_key is not None:
-            tl._selection.select(self.click_key[0], [self.click_key[1]])
+            name, i = self.click_key
+            if self.toggle:
+                tl._selection.toggle(name, i)
+            else:
+                tl._selection.select(name, [i])
 
     def cancel(self) -> None:
         if not self.started:
             return
         tl = self.tl
-        channels = set(tl._preview)
+        # draw the take the drag started from (the studio may have handed back previews)
+        if self.base is not None:
+            tl._take = self.base
         tl._preview, tl._preview_selected = {}, {}
-        tl._redraw(channels)
-        tl.keys_move_cancelled.emit(self.drag_id)
+        tl._redraw()
+        if self.selection and self.previewed:
+            tl.keys_move_cancelled.emit(self.drag_id)

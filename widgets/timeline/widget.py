@@ -29,6 +29,10 @@ from .layout import (
 from .tools import BoxSelectTool, KeyMoveTool, PanTool, ScrubTool, Tool
 
 
+def _differs_tenfold(a: int, b: int) -> bool:
+    return max(a, b) > 10 * min(a, b)
+
+
 class TimelineWidget(QtWidgets.QWidget):
     """Lanes of curves and keys over a frame ruler, with a playhead.
 
@@ -45,7 +49,11 @@ class TimelineWidget(QtWidgets.QWidget):
       and its earliest key lands on ``frame`` (the playhead).
     - ``interpolation_requested(selection, "constant"|"linear"|"bezier")`` and
       ``handle_type_requested(selection, "auto_clamped"|"auto"|"vector"|"free")``: context menu.
-    - ``active_channel_changed(channel)``.
+    - ``active_channel_changed(channel)``; ``selection_changed()``.
+    - ``speech_override_requested(channel, on)``: the override box on a speech lane's label
+      (on: the channel follows its curve instead of the audio). The box shows the take's flag.
+    - ``view_state_changed()``: the user changed the lane height or the visible lanes; read
+      ``view_state()`` to persist them, ``restore_view_state`` to bring them back.
 
     Selections are ``{channel: [key index, ...]}``; locked channels are left out of every edit.
     """
@@ -64,11 +72,15 @@ class TimelineWidget(QtWidgets.QWidget):
     handle_type_requested = QtCore.Signal(object, str)
     active_channel_changed = QtCore.Signal(str)
     selection_changed = QtCore.Signal()
+    speech_override_requested = QtCore.Signal(str, bool)
+    view_state_changed = QtCore.Signal()
 
     def __init__(self, parent: QtWidgets.QWidget | None = None, selection: SelectionModel | None = None):
         super().__init__(parent)
         self.setFocusPolicy(QtCore.Qt.StrongFocus)
         self._take: Take | None = None
+        #: the take the selection's key indices refer to (the take shown, or a key drag's base)
+        self._sel_take: Take | None = None
         self._selection = selection if selection is not None else SelectionModel()
         self._selection.add_listener(self._on_selection)
         self.lane_layout = LaneLayout()
@@ -119,10 +131,17 @@ class TimelineWidget(QtWidgets.QWidget):
         layout.setSpacing(0)
         layout.addWidget(self._labels)
         layout.addWidget(self._plot, 1)
+        # the lanes below the dock's edge (the speech lanes under the 17 AUs) are a scroll away
+        self._scroll = QtWidgets.QScrollBar(QtCore.Qt.Vertical, self)
+        self._scroll.setObjectName("lane_scroll")
+        self._scroll.setFocusPolicy(QtCore.Qt.NoFocus)
+        self._scroll.valueChanged.connect(self._on_scroll)
+        layout.addWidget(self._scroll)
 
         self.actions_by_name = keymap.build_actions(self)
         #: the actions an Edit menu can show: "copy", "paste", "delete", "select_all", "insert"
         self.edit_actions = {name: self.actions_by_name[name] for name in keymap.EDIT_ACTIONS}
+        self._update_actions()
 
         self._plot.viewport().installEventFilter(self)
         self._vb.sigRangeChanged.connect(self._on_range_changed)
@@ -132,30 +151,54 @@ class TimelineWidget(QtWidgets.QWidget):
         self.resize(1100, 720)
 
     # ------------------------------------------------------------------ model -> widget
-    def set_take(self, take: Take | None) -> None:
-        """Show ``take`` (the model's new state): drops any preview, keeps the selection valid.
+    def set_take(self, take: Take | None, reset_view: bool = False) -> None:
+        """Show ``take`` (the model's new state): drops any preview and keeps the selection true
+        to what the user picked: a selected key stays selected only if the new take has a key
+        at the same (channel, frame), so after a delete, an undo or a History jump no other key
+        shows as selected.
+
+        The time axis frames the take when ``reset_view`` (a different document), for the first
+        take, and when the duration differs from the previous take's by more than 10x.
 
         During a key drag the studio may hand back its live-preview takes: they are stored, but
         the drag keeps measuring from the take it started on and keeps drawing its own preview."""
-        first = self._take is None
+        previous = self._take
+        before = self._selection.as_dict()
         self._take = take
         if take is not None and isinstance(self._tool, KeyMoveTool) and self._tool.started:
             self._redraw()
             return
         self._preview = {}
         self._preview_selected = {}
+        self._batch = True
+        try:
+            if take is None:
+                self._selection.clear()
+            elif self._pending_sel_frames is not None:
+                self._reselect_frames(self._pending_sel_frames)
+            elif self._sel_take is not take:
+                self._reselect_frames(self._selected_frames(self._sel_take))
+        finally:
+            self._batch = False
+        self._pending_sel_frames = None
+        self._sel_take = take
         if take is not None:
-            self._batch = True
-            try:
-                if self._pending_sel_frames is not None:
-                    self._reselect_frames(self._pending_sel_frames)
-                    self._pending_sel_frames = None
-                self._selection.prune({n: len(c) for n, c in take.curves.items()})
-            finally:
-                self._batch = False
-            if first:
-                self.frame_all()
+            if reset_view or previous is None or _differs_tenfold(previous.duration, take.duration):
+                self.frame_time()
         self._redraw()
+        self._update_actions()
+        if self._selection.as_dict() != before:
+            self.selection_changed.emit()
+
+    def _selected_frames(self, take: Take | None) -> dict[str, set[float]]:
+        """{channel: frames of its selected keys} in ``take`` (indices past the end dropped)."""
+        out: dict[str, set[float]] = {}
+        if take is None:
+            return out
+        for name, idx in self._selection.as_dict().items():
+            frames = take.curves[name].frames
+            out[name] = {float(frames[i]) for i in idx if i < len(frames)}
+        return out
 
     def refresh(self, channels: Iterable[str] | None = None) -> None:
         """Redraw ``channels`` (all when None) from the current take."""
@@ -183,6 +226,8 @@ class TimelineWidget(QtWidgets.QWidget):
         return self._frame
 
     def set_channel_visible(self, channel: str, visible: bool) -> None:
+        """Show or hide ``channel``'s lane (the channel list's V); emits ``view_state_changed``
+        when that changes the lanes."""
         if channel not in CHANNEL_NAMES:
             raise KeyError(f"unknown channel {channel!r}")
         hidden = set(self.lane_layout.hidden)
@@ -204,6 +249,7 @@ class TimelineWidget(QtWidgets.QWidget):
             return False
         self._apply_lane_range()
         self._redraw()
+        self.view_state_changed.emit()
         return True
 
     def set_active_channel(self, channel: str | None) -> None:
@@ -229,8 +275,11 @@ class TimelineWidget(QtWidgets.QWidget):
     def frame_all(self) -> None:
         """Home: the whole take in x, every lane in y."""
         self.frame_time()
+        before = self.lane_layout.lane_px
         self.lane_layout.fit(self._vb.height())
         self._apply_lane_range()
+        if self.lane_layout.lane_px != before:
+            self.view_state_changed.emit()
 
     def frame_time(self) -> None:
         """The whole take (and every key) in x; lanes untouched."""
@@ -261,7 +310,55 @@ class TimelineWidget(QtWidgets.QWidget):
             self._apply_lane_range()
 
     def _apply_lane_range(self) -> None:
-        self._vb.setYRange(*self.lane_layout.y_range(self._vb.height()), padding=0)
+        y0, y1 = self.lane_layout.y_range(self._vb.height())
+        self._vb.setYRange(y0, y1, padding=0)
+        # the scroll bar counts hundredths of a lane
+        span = y1 - y0
+        hidden = max(0.0, len(self.lane_layout.lanes) - span)
+        with QtCore.QSignalBlocker(self._scroll):
+            self._scroll.setRange(0, int(np.ceil(hidden * 100)))
+            self._scroll.setPageStep(max(1, int(span * 100)))
+            self._scroll.setSingleStep(100)
+            self._scroll.setValue(int(round(y0 * 100)))
+        self._scroll.setEnabled(hidden > 0)
+        self._labels.sync_overrides()
+
+    def _on_scroll(self, value: int) -> None:
+        self.lane_layout.top = value / 100.0
+        self._apply_lane_range()
+
+    def lane_scrollbar(self) -> QtWidgets.QScrollBar:
+        """The scroll bar beside the lanes."""
+        return self._scroll
+
+    def override_checkbox(self, channel: str) -> QtWidgets.QCheckBox:
+        """The "override" box on speech lane ``channel``'s label."""
+        return self._labels.overrides[channel]
+
+    # ------------------------------------------------------------------ view state
+    def view_state(self) -> dict:
+        """The view as JSON-able data for the studio to persist:
+        ``{"lane_px": float, "hidden_channels": [channel, ...]}``."""
+        return {"lane_px": float(self.lane_layout.lane_px), "hidden_channels": sorted(self.lane_layout.hidden)}
+
+    def restore_view_state(self, state: Mapping | None) -> None:
+        """Bring back a ``view_state()``; unknown keys, unknown channels and bad values are
+        ignored (the current value stays). Emits nothing: this is the studio talking."""
+        if not isinstance(state, Mapping):
+            return
+        px = state.get("lane_px")
+        if isinstance(px, (int, float)) and not isinstance(px, bool) and np.isfinite(px) and px > 0:
+            self.lane_layout.set_lane_px(float(px))
+        hidden = state.get("hidden_channels")
+        if isinstance(hidden, (list, tuple)):
+            self.lane_layout.set_hidden(h for h in hidden if isinstance(h, str) and h in CHANNEL_NAMES)
+        self._apply_lane_range()
+        self._redraw()
+
+    def _set_lane_px_from_user(self, px: float) -> None:
+        if self.lane_layout.set_lane_px(px):
+            self._apply_lane_range()
+            self.view_state_changed.emit()
 
     def _on_range_changed(self, *args) -> None:
         self._redraw()
@@ -340,6 +437,7 @@ class TimelineWidget(QtWidgets.QWidget):
             self._update_playhead()
             self._items.bands.update()
             self._labels.update()
+            self._labels.sync_overrides()
 
     def handle_points(self) -> np.ndarray:
         """The drawn handle ends [H, 2] (frame, lane y) of the selected bezier keys."""
@@ -366,6 +464,7 @@ class TimelineWidget(QtWidgets.QWidget):
         if self._batch:
             return
         self._redraw()
+        self._update_actions()
         self.selection_changed.emit()
 
     def _reselect_frames(self, frames: Mapping[str, set[float]]) -> None:
@@ -374,6 +473,16 @@ class TimelineWidget(QtWidgets.QWidget):
             idx = indices_at(self._take.curves[name], fs)
             if idx:
                 self._selection.select(name, idx, extend=True)
+
+    def _update_actions(self) -> None:
+        """Enable the edit actions (menus show them) for the current selection and clipboard."""
+        acts = self.actions_by_name
+        editable = bool(self._editable_selection())
+        acts["delete"].setEnabled(editable)
+        acts["copy"].setEnabled(bool(self._selection))
+        acts["paste"].setEnabled(self._clipboard is not None and bool(self._clipboard.keys))
+        acts["insert"].setEnabled(self._take is not None)
+        acts["select_all"].setEnabled(self._take is not None)
 
     # ------------------------------------------------------------------ intents
     def _set_frame_from_user(self, frame: float) -> int:
@@ -389,6 +498,15 @@ class TimelineWidget(QtWidgets.QWidget):
     def step_frames(self, step: int) -> None:
         """Left / Right: move the playhead ``step`` frames."""
         self._set_frame_from_user(self._frame + int(step))
+
+    def go_to_start(self) -> None:
+        """Shift+Left: the playhead to the first frame."""
+        self._set_frame_from_user(0)
+
+    def go_to_end(self) -> None:
+        """Shift+Right: the playhead to the take's last frame."""
+        if self._take is not None:
+            self._set_frame_from_user(self._take.duration - 1)
 
     def escape(self) -> None:
         """Esc: cancel a drag, else clear the selection."""
@@ -420,6 +538,7 @@ class TimelineWidget(QtWidgets.QWidget):
         if self._take is None or not self._selection:
             return
         self._clipboard = copy_keys(self._take, self._selection.as_dict())
+        self._update_actions()
 
     def paste(self) -> None:
         if self._clipboard is not None and self._clipboard.keys:
@@ -566,14 +685,11 @@ class TimelineWidget(QtWidgets.QWidget):
             if channel is not None:
                 self.set_active_channel(channel)
             if hit is not None:
-                name, i = hit
-                if extend:
-                    self._selection.toggle(name, i)
-                    if not self._selection.is_selected(name, i):
-                        return True
-                elif not self._selection.is_selected(name, i):
-                    self._selection.select(name, [i])
-                self._start_tool(KeyMoveTool(self, view, px, click_key=None if extend else hit))
+                # Shift / Ctrl + click toggles the key on release; if the press becomes a drag
+                # it drags what a plain press would (the tool decides when the mouse moves)
+                if not extend and not self._selection.is_selected(*hit):
+                    self._selection.select(hit[0], [hit[1]])
+                self._start_tool(KeyMoveTool(self, view, px, click_key=hit, toggle=extend))
             else:
                 self._start_tool(BoxSelectTool(self, view, px, extend=extend))
             return True
@@ -613,8 +729,7 @@ class TimelineWidget(QtWidgets.QWidget):
             self.lane_layout.top -= steps
             self._apply_lane_range()
         elif mods & QtCore.Qt.ControlModifier:
-            self.lane_layout.set_lane_px(self.lane_layout.lane_px * (1.15 ** steps))
-            self._apply_lane_range()
+            self._set_lane_px_from_user(self.lane_layout.lane_px * (1.15 ** steps))
         else:
             centre = self._to_view(ev.position()).x()
             x0, x1 = self.frame_range()
