@@ -128,3 +128,50 @@ def test_a_ply_sequence_exports_the_model_drivers_frames(open_window, qtbot, tmp
     assert result is not None and len(result.files) == 2
     expected = w.engine.cloud(w.document.take, 3).means.numpy()
     assert np.allclose(read_ply(result.files[0]).means.numpy(), expected, atol=1e-5)
+
+
+def test_the_viewport_shows_what_make_driver_model_gives_on_the_shipped_checkpoint(open_window, qtbot, engine):  # noqa: F811
+    """One driver path: the studio's model frame is core.drive.make_driver('model')'s frame, bit for bit
+    up to float32, on the shipped checkpoint and the take's own audio."""
+    from core.anim import AudioRef, Curve, Keyframe
+    from core.drive import make_driver
+    from core.model.checkpoint import DEFAULT_CHECKPOINT
+    from studio.engine import Engine
+    from studio.session import SAMPLE_AUDIO
+
+    take = Take(name="Spoken", fps=25.0, duration=30, audio=AudioRef(str(SAMPLE_AUDIO)))
+    take = take.with_curve("AU12", Curve((Keyframe(0, 0.0), Keyframe(29, 4.0))))
+    w = open_window(take, Engine(head=engine.head, checkpoint=DEFAULT_CHECKPOINT))
+    w.set_driver("model")
+    w.seek(20)
+    qtbot.waitUntil(lambda: w.shown.driver == "model" and w.shown.frame == 20, timeout=30000)
+    wait_current(qtbot, w)
+    expected = make_driver("model", engine.head, w.document.take).cloud(20.0).means.numpy()
+    rest = engine.head.cloud.means.numpy()
+    assert np.abs(expected - rest).max() > 1e-4  # the model moved the face: the comparison means something
+    np.testing.assert_allclose(w.shown.splats.means, expected, atol=1e-6)
+
+
+def test_the_format_menu_is_the_export_table(open_window, qtbot, tmp_path):
+    """Stepping through the Format menu with the keyboard: every row of core.export's table, in order,
+    with its label, its default target and only the options that apply to it."""
+    from core.export import EXPORT_FORMATS, detect_format
+
+    w = open_window(keyed_take())
+    d = w.open_export_dialog()
+    d.path_edit.setText(str(tmp_path / "shot.mp4"))
+    combo = d.format_combo
+    combo.setFocus()
+    combo.setCurrentIndex(0)
+    seen = []
+    for k, row in enumerate(EXPORT_FORMATS):
+        if k:
+            qtbot.keyClick(combo, Qt.Key_Down)
+        assert combo.currentText() == row.label and d.fmt() == row.name
+        path = d.path_edit.text()
+        assert detect_format(path, row.name) == row.name
+        assert path.endswith(row.default_suffix) if row.default_suffix else not path.endswith((".png", ".ply"))
+        assert d.width_box.isEnabled() == ("size" in row.options)
+        assert d.background_button.isEnabled() == ("background" in row.options)
+        seen.append(d.fmt())
+    assert seen == [row.name for row in EXPORT_FORMATS] and combo.count() == len(EXPORT_FORMATS)

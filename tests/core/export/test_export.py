@@ -200,3 +200,56 @@ def test_format_rules():
         detect_format("a.mp4", "png")
     with pytest.raises(ExportError, match="frame range"):
         output_frames(25, 10, None, (5, 20))
+
+
+def test_a_range_export_carries_the_audio_from_the_range_start(tmp_path, rig):
+    """The MP4 of frames 15..24 must sound like the source from 0.6 s, not from 0: the decoded AAC
+    is matched against every position of the source and the best match must be the range start."""
+    av = pytest.importorskip("av")
+    import soundfile
+
+    rate = 22050
+    rng = np.random.default_rng(7)
+    spectrum = np.fft.rfft(rng.standard_normal(int(1.6 * rate)))
+    spectrum[np.fft.rfftfreq(int(1.6 * rate), 1 / rate) > 4000] = 0  # band-limited: AAC keeps it well
+    source = np.fft.irfft(spectrum, int(1.6 * rate)).astype(np.float32)
+    source *= 0.3 / np.abs(source).max()
+    wav = tmp_path / "noise.wav"
+    soundfile.write(str(wav), source, rate, subtype="FLOAT")
+
+    take = make_take(wav, duration=40)
+    head, driver = driver_for(rig, take)
+    out = tmp_path / "range.mp4"
+    export_take(take, head, ExportOptions(out, size=(32, 32), backend="gl", frame_range=(15, 25)), driver=driver)
+    with av.open(str(out)) as c:
+        assert c.streams.audio[0].rate == rate
+        decoded = np.concatenate([f.to_ndarray().reshape(-1) for f in c.decode(audio=0)])
+    assert abs(len(decoded) - int(0.4 * rate)) <= 1024  # the range's 0.4 s (AAC pads to whole frames)
+
+    probe = decoded[1024:int(0.3 * rate)].astype(np.float64)  # inside the clip, clear of codec edges
+    probe -= probe.mean()
+    # Normalised correlation of the probe with the source at every lag.
+    windows = np.lib.stride_tricks.sliding_window_view(source.astype(np.float64), len(probe))
+    corr = windows @ probe / (np.linalg.norm(windows, axis=1) * np.linalg.norm(probe) + 1e-12)
+    best = int(np.argmax(corr)) - 1024
+    start = 15 / 25 * rate
+    assert corr.max() > 0.8, f"the exported audio does not match the source anywhere ({corr.max():.2f})"
+    assert abs(best - start) <= 0.005 * rate, f"audio starts at {best / rate:.3f} s of the source, not 0.600 s"
+
+
+def test_the_format_table_drives_detection():
+    from core.export import EXPORT_FORMATS, FORMATS, detect_format, export_format
+
+    assert FORMATS == tuple(f.name for f in EXPORT_FORMATS)
+    for row in EXPORT_FORMATS:
+        for ext in row.extensions:
+            assert detect_format(f"out{ext}", row.name) == row.name
+    assert detect_format("shots/take.png") == "png" and detect_format("a.ply") == "ply"
+    with pytest.raises(ExportError, match="a directory target needs --format png or --format ply"):
+        detect_format("shots")
+    with pytest.raises(ExportError, match=r"cannot tell the format from \.gif; use \.mp4, \.png, \.ply, \.csv or \.json"):
+        detect_format("a.gif")
+    assert export_format("MP4").rendered and not export_format("ply").rendered and export_format("ply").sequence
+    assert "background" in export_format("mp4").options and "size" not in export_format("json").options
+    with pytest.raises(ExportError, match="unknown format 'gif'"):
+        export_format("gif")
