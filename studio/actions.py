@@ -29,6 +29,10 @@ def action_table(win) -> list[tuple]:
     return [
         ("new", "&New", win.file_new, QKeySequence.New, "new", False),
         ("open", "&Open…", win.file_open, QKeySequence.Open, "open", False),
+        ("new_from_audio", "New From &Audio…", lambda: win.files.new_from_audio(), QKeySequence("Ctrl+Shift+N"),
+         "new_from_audio", False),
+        ("import_audio", "&Import Audio…", lambda: win.files.import_audio(), QKeySequence("Ctrl+I"),
+         "import_audio", False),
         ("save", "&Save", win.file_save, QKeySequence.Save, "save", False),
         ("save_as", "Save &As…", win.file_save_as, QKeySequence("Ctrl+Shift+S"), "save_as", False),
         ("quit", "&Quit", win.close, QKeySequence.Quit, "quit", False),
@@ -71,9 +75,10 @@ def build_menus(win) -> None:
     a = win.actions_by_name
     mb = win.menuBar()
     f = mb.addMenu("&File")
-    f.addActions([a["new"], a["open"]])
+    f.addActions([a["new"], a["new_from_audio"], a["open"]])
     recent = f.addMenu("Open &Recent")
     recent.setObjectName("recent_menu")
+    f.addAction(a["import_audio"])
     f.addSeparator()
     f.addActions([a["save"], a["save_as"]])
     f.addSeparator()

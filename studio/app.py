@@ -80,15 +80,22 @@ def create_app(argv: list[str] | None = None) -> QApplication:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Open the studio (optionally on a take file). Returns the exit code."""
+    """Open the studio, optionally on a take file or on a new take from a recording. Returns the
+    exit code."""
     parser = argparse.ArgumentParser(prog="main.py", description="Open EmoZone Studio.")
-    parser.add_argument("take", nargs="?", help="a take file to open (.emz)")
+    parser.add_argument("path", nargs="?", metavar="AUDIO_OR_TAKE",
+                        help="a take file (.emz) to open, or a recording (WAV, FLAC, OGG, MP3, M4A...) "
+                             "to start a new take from")
+    parser.add_argument("--fps", type=float, default=25.0,
+                        help="frame rate of a new take from a recording (default 25)")
     args = parser.parse_args(list(argv or []))
+    if not args.fps > 0:
+        parser.error(f"--fps must be positive, got {args.fps}")
     app = create_app()
     from .main_window import MainWindow
 
     window = MainWindow()
     window.show()
-    if args.take:
-        window.open_path(args.take)
+    if args.path:
+        window.files.open_any(args.path, fps=args.fps)
     return int(app.exec())

@@ -1,8 +1,11 @@
 """The file workflow: New, Open, Open Recent, Save, Save As, autosave and its recovery, the
-unsaved-changes prompt, and the error dialogs of bad files.
+unsaved-changes prompt, and the error dialogs of bad files; audio in: New From Audio, Import
+Audio, drag and drop of recordings and takes onto the window, and the relink prompt for a take
+whose recording is missing.
 
-It asks the window for three things only: ``set_document`` (show another document),
-``show_error`` (a non-blocking error box) and the status bar; everything about files is here.
+It asks the window for a few things only: ``set_document`` (show another document), ``push``
+(an undoable edit), ``show_error`` (a non-blocking error box) and the status bar; everything
+about files is here.
 """
 from __future__ import annotations
 
@@ -10,14 +13,57 @@ import dataclasses
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import (
+    QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout, QLabel, QMessageBox,
+)
 
 from core.document import Autosaver, Document, TakeEdit, TakeFileError, find_recovery, load_take
+from core.document.new_take import (
+    AUDIO_SUFFIXES, DEFAULT_FPS, frames_for_seconds, import_audio_command, is_audio_path, missing_audio,
+    new_take_from_audio, relink_audio_command,
+)
 from core.document.project import PROJECT_SUFFIX
 
 FILE_FILTER = f"EmoZone takes (*{PROJECT_SUFFIX});;All files (*)"
+AUDIO_FILTER = ("Recordings (" + " ".join(f"*{s}" for s in sorted(AUDIO_SUFFIXES)) + ");;All files (*)")
 AUTOSAVE_CHECK_MS = 5000
+MAX_FPS = 240.0
+
+
+class FpsDialog(QDialog):
+    """The frame rate of a new take from a recording, with the length it gives."""
+
+    def __init__(self, parent, audio_name: str, seconds: float, fps: float = DEFAULT_FPS):
+        super().__init__(parent)
+        self.setObjectName("fps_dialog")
+        self.setWindowTitle("New take from audio")
+        self.seconds = float(seconds)
+        form = QFormLayout(self)
+        form.addRow(QLabel(f"{audio_name}: {seconds:.2f} s"))
+        self.spin = QDoubleSpinBox(self)
+        self.spin.setObjectName("new_take_fps")
+        self.spin.setDecimals(3)
+        self.spin.setRange(1.0, MAX_FPS)
+        self.spin.setValue(fps)
+        self.spin.setSuffix(" fps")
+        form.addRow("Frame rate", self.spin)
+        self.length_label = QLabel(self)
+        self.length_label.setObjectName("new_take_length")
+        form.addRow("Length", self.length_label)
+        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel, self)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+        self.spin.valueChanged.connect(self._update_length)
+        self._update_length()
+        self.spin.selectAll()
+
+    def _update_length(self, *_):
+        self.length_label.setText(f"{frames_for_seconds(self.seconds, self.spin.value())} frames")
+
+    def fps(self) -> float:
+        return float(self.spin.value())
 
 
 class FileWorkflow(QObject):
@@ -33,6 +79,11 @@ class FileWorkflow(QObject):
         self._autosave_timer.setInterval(AUTOSAVE_CHECK_MS)
         self._autosave_timer.timeout.connect(self._on_autosave_tick)
         self._autosave_timer.start()
+        # Recordings and takes dropped anywhere on the window (children that do not take drops
+        # pass them up to it).
+        window.setAcceptDrops(True)
+        window.installEventFilter(self)
+        self._relink_pending = False
 
     @property
     def document(self) -> Document:
@@ -63,7 +114,11 @@ class FileWorkflow(QObject):
         answer = self.ask_unsaved()
         if answer == QMessageBox.Save:
             return self.save()
-        return answer == QMessageBox.Discard
+        if answer == QMessageBox.Discard:
+            # The edits are thrown away on purpose: the next start must not offer to recover them.
+            self.autosaver.discard()
+            return True
+        return False
 
     def ask_recover(self, path: Path, recovery: Path) -> bool:
         box = QMessageBox(QMessageBox.Question, "Recover autosave",
@@ -115,6 +170,187 @@ class FileWorkflow(QObject):
             self.window.push(TakeEdit("Recover autosave", self.document.take, take))
         self.rebuild_recent_menu(self.settings.add_recent(path))
         self._status(f"Opened {path}", 4000)
+        return True
+
+    # -- audio in
+    def _audio_error(self, exc: Exception, path) -> None:
+        text = str(exc) if str(path) in str(exc) else f"{path}: {exc}"
+        self.window.show_error("Cannot read audio", text)
+
+    def _decode(self, path):
+        """The decoded clip, or None after an error box naming the file."""
+        from core.audio.decode import AudioLoadError, load_audio
+
+        try:
+            return load_audio(path)
+        except (AudioLoadError, OSError) as exc:
+            self._audio_error(exc, path)
+            return None
+
+    def _pick_audio(self, title: str) -> str | None:
+        path, _ = QFileDialog.getOpenFileName(self.window, title, self.settings.audio_dir(), AUDIO_FILTER)
+        if not path:
+            return None
+        self.settings.set_audio_dir(Path(path).parent)
+        return path
+
+    def ask_fps(self, audio_name: str, seconds: float) -> float | None:
+        """The fps dialog (blocking); None when cancelled."""
+        dialog = FpsDialog(self.window, audio_name, seconds, self.settings.new_take_fps())
+        try:
+            if dialog.exec() != QDialog.Accepted:
+                return None
+            return dialog.fps()
+        finally:
+            dialog.deleteLater()
+
+    def new_from_audio(self, path: str | Path | None = None, fps: float | None = None) -> bool:
+        """File > New From Audio: pick a recording (unless ``path``), then the frame rate (unless
+        ``fps``), then the usual unsaved-changes prompt; the new take is as long as the
+        recording. A file that cannot be decoded gets an error naming it and the current take
+        stays."""
+        if path is None:
+            path = self._pick_audio("New take from audio")
+            if path is None:
+                return False
+        clip = self._decode(path)
+        if clip is None:
+            return False
+        if fps is None:
+            fps = self.ask_fps(Path(path).name, clip.duration)
+            if fps is None:
+                return False
+            self.settings.set_new_take_fps(fps)
+        try:
+            take = new_take_from_audio(path, fps=fps, seconds=clip.duration)
+        except ValueError as exc:
+            self._audio_error(exc, path)
+            return False
+        if not self.maybe_save():
+            return False
+        self._set_document(Document(take))
+        self._status(f"New take from {Path(path).name}: {take.duration} frames at {take.fps:g} fps", 6000)
+        return True
+
+    def import_audio(self, path: str | Path | None = None) -> bool:
+        """File > Import Audio: attach a recording to the current take, one undoable edit (the
+        take grows to cover a longer recording in the same step)."""
+        if path is None:
+            path = self._pick_audio("Import audio")
+            if path is None:
+                return False
+        clip = self._decode(path)
+        if clip is None:
+            return False
+        self.window.push(import_audio_command(self.document.take, path, seconds=clip.duration))
+        self._status(f"Imported {Path(path).name}", 4000)
+        return True
+
+    def open_any(self, path: str | Path, fps: float | None = DEFAULT_FPS) -> bool:
+        """``main.py AUDIO_OR_TAKE``: a take file opens, a recording becomes a new take
+        (at ``fps``; None asks)."""
+        if is_audio_path(path):
+            return self.new_from_audio(path, fps)
+        return self.open(path)
+
+    def ask_drop_choice(self, name: str) -> str | None:
+        """A recording dropped on a take that has audio: "import", "new" or None (cancel)."""
+        box = QMessageBox(QMessageBox.Question, "Dropped a recording",
+                          f"The take “{self.document.take.name}” already has audio.", QMessageBox.NoButton,
+                          self.window)
+        box.setObjectName("drop_box")
+        box.setInformativeText(f"Import {name} into this take, or make a new take from it?")
+        imp = box.addButton("&Import Into This Take", QMessageBox.AcceptRole)
+        imp.setObjectName("drop_import")
+        new = box.addButton("&New Take", QMessageBox.AcceptRole)
+        new.setObjectName("drop_new")
+        box.addButton(QMessageBox.Cancel)
+        box.setDefaultButton(imp)
+        box.exec()
+        return {imp: "import", new: "new"}.get(box.clickedButton())
+
+    def drop_paths(self, paths: list[str]) -> bool:
+        """Files dropped on the window: the first recording or take among them. A recording
+        becomes a new take when the current take has no audio, else the user picks Import or
+        New; a take file opens."""
+        for p in paths:
+            if not is_audio_path(p):
+                return self.open(p)
+            if self.document.take.audio is None:
+                return self.new_from_audio(p)
+            choice = self.ask_drop_choice(Path(p).name)
+            if choice == "import":
+                return self.import_audio(p)
+            if choice == "new":
+                return self.new_from_audio(p)
+            return False
+        return False
+
+    def eventFilter(self, obj, ev) -> bool:  # noqa: N802 - Qt's name
+        if obj is self.window and ev.type() in (QEvent.DragEnter, QEvent.DragMove, QEvent.Drop):
+            urls = [u.toLocalFile() for u in ev.mimeData().urls() if u.isLocalFile()] if ev.mimeData() else []
+            if not urls:
+                return False
+            ev.acceptProposedAction()
+            if ev.type() == QEvent.Drop:
+                # Dialogs must not run inside the drop handler (the drag source waits for it).
+                QTimer.singleShot(0, lambda urls=urls: self.drop_paths(urls))
+            return True
+        return super().eventFilter(obj, ev)
+
+    # -- missing audio
+    def audio_problem(self, problem: str) -> None:
+        """The window could not load the take's audio: a missing file gets the relink prompt
+        (after the take is on screen), an unreadable one an error box."""
+        if missing_audio(self.document.take) is not None:
+            self.window.statusBar().showMessage(f"Audio missing: {problem}", 8000)
+            if not self._relink_pending:  # one prompt, however often the take is reloaded
+                self._relink_pending = True
+                QTimer.singleShot(0, self.offer_relink)
+        else:
+            self.window.show_error("Audio", f"The take's audio could not be loaded; playing silently.\n\n{problem}")
+
+    def ask_relink(self, missing: str) -> bool:
+        """Locate… (True) or Continue Silently (False)."""
+        box = QMessageBox(QMessageBox.Warning, "Audio missing",
+                          f"The recording of “{self.document.take.name}” was not found:\n{missing}",
+                          QMessageBox.NoButton, self.window)
+        box.setObjectName("relink_box")
+        box.setInformativeText("Locate it, or continue without sound (the take keeps its audio path).")
+        locate = box.addButton("&Locate…", QMessageBox.AcceptRole)
+        locate.setObjectName("relink_locate")
+        silent = box.addButton("Continue &Silently", QMessageBox.RejectRole)
+        silent.setObjectName("relink_silent")
+        box.setDefaultButton(locate)
+        box.setEscapeButton(silent)
+        box.exec()
+        return box.clickedButton() is locate
+
+    def offer_relink(self) -> bool:
+        """Relink prompt for a take whose recording is missing. Locate… picks the file and fixes
+        the path (an undoable edit: save to keep it); Continue Silently keeps the take as it is.
+        Returns True when the audio was relinked."""
+        try:
+            return self._offer_relink()
+        finally:
+            self._relink_pending = False
+
+    def _offer_relink(self) -> bool:
+        missing = missing_audio(self.document.take)
+        if missing is None:
+            return False
+        if not self.ask_relink(missing):
+            self._status("Playing silently; the take keeps its audio path", 6000)
+            return False
+        suffix = Path(missing).suffix
+        start = str(Path(self.settings.audio_dir() or Path(missing).parent) / Path(missing).name)
+        path, _ = QFileDialog.getOpenFileName(self.window, f"Locate {Path(missing).name}", start,
+                                              f"The recording (*{suffix});;" + AUDIO_FILTER if suffix else AUDIO_FILTER)
+        if not path or self._decode(path) is None:
+            return False
+        self.settings.set_audio_dir(Path(path).parent)
+        self.window.push(relink_audio_command(self.document.take, path))
+        self._status(f"Relinked the audio to {path}", 6000)
         return True
 
     # -- save

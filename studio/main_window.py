@@ -268,8 +268,10 @@ class MainWindow(QMainWindow):
         self.engine.set_audio(clip if has_audio else None)
         self.timeline.set_audio(clip.samples if has_audio else None, clip.sample_rate,
                                 take.audio.offset if has_audio else 0.0)
+        # What the clip, the waveform and the transport were built for (B2: re-read on change).
+        self._audio_key = (take.audio, take.duration, take.fps)
         if problem:
-            self.show_error("Audio", f"The take's audio could not be loaded; playing silently.\n\n{problem}")
+            self.files.audio_problem(problem)  # B2: a missing file gets the relink prompt
         self._sync_timeline()
         if reset_view:
             self.viewport.set_orbit(take.camera.to_orbit()) if take.camera.distance != 1.0 else self.viewport.frame_all()
@@ -290,6 +292,14 @@ class MainWindow(QMainWindow):
         self.au_panel.set_frame(self.current_frame)
 
     def _on_document_changed(self) -> None:
+        take = self.document.take
+        if (take.audio, take.duration, take.fps) != self._audio_key:
+            # B2: Import Audio / relink (or their undo) changed the sound or the length.
+            self.set_playing(False)
+            self.playback.current_frame = min(self.current_frame, take.duration - 1)
+            self._load_take_state(reset_view=False)
+            self.request_frame(self.current_frame, edit=True)
+            return
         self._update_title()
         self._sync_timeline()
         self.request_frame(self.current_frame, edit=True)

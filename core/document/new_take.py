@@ -69,14 +69,17 @@ def audio_duration(path: str | os.PathLike) -> float:
     return load_audio(path).duration
 
 
-def new_take_from_audio(path: str | os.PathLike, fps: float = DEFAULT_FPS, name: str | None = None) -> Take:
+def new_take_from_audio(path: str | os.PathLike, fps: float = DEFAULT_FPS, name: str | None = None, *,
+                        seconds: float | None = None) -> Take:
     """A new take on the recording at ``path``: ceil(duration * fps) frames, the audio attached
     (absolute path), the speech controls driven by the audio (the take's default), AU45 carrying
     auto-blinks, named after the file unless ``name`` is given. Raises AudioLoadError (naming the
-    file) for a missing, empty or undecodable file, ValueError for a bad fps."""
+    file) for a missing, empty or undecodable file, ValueError for a bad fps. ``seconds``: the
+    recording's length when the caller has already decoded it (the file is not decoded again)."""
     fps = _check_fps(fps)
     p = Path(path).expanduser().absolute()
-    seconds = audio_duration(p)
+    if seconds is None:
+        seconds = audio_duration(p)
     n = frames_for_seconds(seconds, fps)
     take = Take(name=name if name else p.stem, fps=fps, duration=n, audio=AudioRef(os.path.normpath(str(p))))
     return take.with_curve("AU45", auto_blink(n, fps))
