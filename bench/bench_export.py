@@ -1,10 +1,12 @@
 """Export speed: frames per second of the whole pipeline and of each stage on its own.
 
     python -m bench export [--frames 50] [--size 512x512] [--backend auto|gl|gsplat|reference]
+                           [--driver rig|model] [--checkpoint PATH]
     PYTHONPATH=. python bench/bench_export.py ...
 
 Takes the bundled sample take and the default head. Stages measured alone, on the same frames:
-deform (RigDriver.frames, chunked), render (renderer.render + read-back to uint8), encode (H.264
+deform (the driver from core.drive.make_driver, as the exporter and the studio get it, chunked;
+for the model a fresh driver per run, so its per-take context is included), render (renderer.render + read-back to uint8), encode (H.264
 CRF 18 of pre-rendered frames), then the pipelined exports (MP4 with audio, PNG sequence with
 alpha, PLY sequence). Prints a markdown table.
 """
@@ -39,11 +41,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--chunk", type=int, default=8)
     p.add_argument("--skip", default="", help="comma-separated rows to skip: png,ply")
     p.add_argument("--repeat", type=int, default=2, help="runs per row; the fastest is reported")
+    p.add_argument("--driver", default="rig", help="a core.drive.DRIVERS name: rig or model")
+    p.add_argument("--checkpoint", default=None, help="the model driver's checkpoint (default: the shipped one)")
     args = p.parse_args(argv)
 
     import numpy as np
 
-    from core.drive import RigDriver
+    from core.drive import DRIVERS, SpeechCache, make_driver
     from core.export import ExportOptions, export_take
     from core.export.pipeline import default_camera
     from core.export.writers import Mp4Writer
@@ -51,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     from core.render import cuda_available, get_renderer
     from core.sample import sample_take
 
+    if args.driver not in DRIVERS:
+        p.error(f"unknown driver {args.driver!r}; choose one of {', '.join(DRIVERS)}")
     backend = args.backend if args.backend != "auto" else ("gsplat" if cuda_available() else "gl")
     width, height = (int(v) for v in args.size.lower().split("x"))
     take = sample_take()
@@ -72,17 +78,21 @@ def main(argv: list[str] | None = None) -> int:
             best = min(best, time.perf_counter() - t0)
         return out, best
 
-    # A fresh driver per run: the speech track is cached per driver.
-    _, t_speech = timed(lambda: RigDriver(head, take, chunk=args.chunk).speech_track())
+    # A fresh speech cache per run: speech controls are otherwise computed once per process.
+    _, t_speech = timed(lambda: make_driver("rig", head, take, speech_cache=SpeechCache()).speech_track())
     rows.append(("speech controls for the clip (once)", t_speech, f"decode + analyse {take.duration} frames"))
-    driver = RigDriver(head, take, chunk=args.chunk)
-    driver.speech_track()
+    extra = {}
+    if args.driver == "model":
+        from core.model.checkpoint import DEFAULT_CHECKPOINT, load_for_head
+
+        extra["model"] = load_for_head(args.checkpoint or DEFAULT_CHECKPOINT, head)
 
     def deform_all():
+        driver = make_driver(args.driver, head, take, chunk=args.chunk, **extra)  # fresh: nothing cached
         return [driver.frames(frames[i:i + args.chunk]) for i in range(0, n, args.chunk)]
 
     batches, t_deform = timed(deform_all)
-    rows.append(("deform", t_deform, f"chunks of {args.chunk}"))
+    rows.append((f"deform ({args.driver})", t_deform, f"chunks of {args.chunk}"))
 
     options = ExportOptions("bench.mp4", size=(width, height), backend=backend)
     camera = default_camera(head.cloud, options, width, height)
@@ -115,12 +125,14 @@ def main(argv: list[str] | None = None) -> int:
             if fmt in skip:
                 continue
             opts = ExportOptions(Path(tmp) / target, format=fmt, size=(width, height), backend=backend,
-                                 frame_range=(0, n), chunk=args.chunk)
+                                 frame_range=(0, n), chunk=args.chunk, driver=args.driver,
+                                 checkpoint=args.checkpoint if args.driver == "model" else None)
             _, t = timed(lambda: export_take(take, head, opts))
             note = {"mp4": "with AAC audio; stages overlap", "png": "RGBA", "ply": "no rendering"}[fmt]
             rows.append((f"export {fmt} (pipelined)", t, note))
 
-    print(f"### Export, {n} frames at {width}x{height}, {len(head.cloud)} Gaussians, {backend} backend")
+    print(f"### Export, {n} frames at {width}x{height}, {len(head.cloud)} Gaussians, {backend} backend, "
+          f"{args.driver} driver")
     print(f"Machine: {_machine(backend)}; best of {max(args.repeat, 1)} runs per row\n")
     print("| stage | seconds | frames/s | note |")
     print("|---|---:|---:|---|")
