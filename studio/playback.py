@@ -4,6 +4,14 @@ the loop range, seek and step.
 The controller knows nothing of the panels: it emits ``frame_changed`` when the playhead moves
 (seek, step, or the clock during playback) and ``playing_changed``; the window moves the transport,
 the timeline and the AU panel and asks for the frame.
+
+The clock: the audio player's (the sample being heard) is master. The player runs over the take's
+length, not the clip's: past the end of a shorter recording it goes on silently (on the device's
+pace, or wall time without one) to the take's end, where playback stops and the transport shows
+Play again (or wraps, when looping); a take shorter than its audio stops at its own end.
+
+With a deform worker attached (``attach_worker``), playback starts the worker's stream of frames
+deformed ahead of the clock at a level of detail; stopping re-draws the frame at full quality.
 """
 from __future__ import annotations
 
@@ -28,12 +36,20 @@ class PlaybackController(QObject):
         super().__init__(parent)
         self._take = take
         self.player = None
+        self.worker = None
+        self._revision: Callable[[], int] = lambda: 0
         self.current_frame = 0
         self.loop = (False, 0, 0)
         self._tick = QTimer(self)
         self._tick.setInterval(TICK_MS)
         self._tick.setTimerType(Qt.PreciseTimer)
         self._tick.timeout.connect(self._on_tick)
+
+    def attach_worker(self, worker, revision: Callable[[], int]) -> None:
+        """A studio.workers.DeformWorker to stream level-of-detail frames ahead of the clock while
+        playing; ``revision`` returns the document's history revision (the frames' version)."""
+        self.worker = worker
+        self._revision = revision
 
     # -- the audio
     def set_clip(self, clip) -> None:
@@ -42,7 +58,16 @@ class PlaybackController(QObject):
         if self.player is not None:
             self.player.close()
         self.player = make_player(clip)
+        self._apply_length()
         self.current_frame = min(self.current_frame, self._take().duration - 1)
+
+    def _apply_length(self) -> None:
+        """The player runs over the take's length (its clock goes on past a shorter recording)."""
+        take = self._take()
+        if self.player is not None and hasattr(self.player, "set_length"):
+            length = take.duration / take.fps
+            if abs(self.player.duration - length) > 1e-9:
+                self.player.set_length(length)
 
     def close(self) -> None:
         self._tick.stop()
@@ -73,19 +98,26 @@ class PlaybackController(QObject):
                 self.current_frame = first
             elif self.current_frame >= take.duration - 1:
                 self.current_frame = 0
+            self._apply_length()  # the take's length or fps may have changed since the clip was set
             self._apply_player_loop()
             self.player.seek(self.current_frame / take.fps)
+            if self.worker is not None:
+                self.worker.start_stream(take, self.current_frame, self._revision(), self.loop)
             self.player.play()
             self._tick.start()
         else:
             self._tick.stop()
             self.player.pause()
+            if self.worker is not None:
+                self.worker.stop_stream()  # the frame on screen again, at full quality
         self.playing_changed.emit(playing)
 
     def set_loop(self, on: bool, first: int, last: int) -> None:
         self.loop = (bool(on), int(first), int(last))
         if self.player is not None:
             self._apply_player_loop()
+        if self.worker is not None:
+            self.worker.set_stream_loop(self.loop)
 
     def _apply_player_loop(self) -> None:
         on, first, last = self.loop

@@ -7,6 +7,10 @@ Mouse: left-drag orbits, middle-drag or shift+left-drag pans, the wheel zooms.
 Keys: F / Home frame the head, 1 front view, 3 side view.
 While a drag is under way the scene is drawn at a fraction of the resolution and upscaled, so the
 view keeps up on a software GL; the full resolution comes back a moment after the mouse rests.
+
+Level of detail: a splat set that stands for a larger cloud (GLSplats.source_index, built by
+core.render.lod during playback) is drawn with its back-facing splats culled; overlays and
+``base_rgb`` still speak in the full cloud's rows, the viewport picks the rows it draws.
 """
 from __future__ import annotations
 
@@ -65,6 +69,7 @@ class Viewport(QOpenGLWidget):
         self.orbit = OrbitCamera(yaw=0.0, pitch=0.0, distance=1.0)
         self._bounds: tuple[np.ndarray, np.ndarray] | None = None
         self._splats = None
+        self._source_count = 0
         self._override: np.ndarray | None = None
         self._base_rgb: np.ndarray | None = None
         self._ctx = None
@@ -79,6 +84,8 @@ class Viewport(QOpenGLWidget):
         self.error: str | None = None
         self.low_res_paints = 0
         self.full_res_paints = 0
+        self.lod_paints = 0
+        self.last_paint_lod = False
         self._settle = QTimer(self)
         self._settle.setSingleShot(True)
         self._settle.setInterval(SETTLE_MS)
@@ -86,11 +93,34 @@ class Viewport(QOpenGLWidget):
 
     # ------------------------------------------------------------------ content
     def base_rgb(self) -> np.ndarray | None:
-        """The shown splats' own colours [N, 3] (before any overlay), or None before the first frame."""
-        return self._base_rgb
+        """The shown splats' own colours [N, 3] (before any overlay), or None before the first frame.
+        For a level of detail, N is the full cloud's count: the rows it does not draw are 0."""
+        if self._base_rgb is None:
+            return None
+        index = self._source_index()
+        if index is None:
+            return self._base_rgb
+        full = np.zeros((self._source_count, 3), np.float32)
+        full[index] = self._base_rgb
+        return full
 
-    def set_splats(self, splats) -> None:
-        """Show a GLSplats (its colours are restored if an overlay painted over a previous one)."""
+    def _source_index(self):
+        return None if self._splats is None else getattr(self._splats, "source_index", None)
+
+    def is_lod(self) -> bool:
+        """True while the shown splats are a level of detail (playback), not the full cloud."""
+        return self._source_index() is not None
+
+    def set_splats(self, splats, source_count: int | None = None) -> None:
+        """Show a GLSplats (its colours are restored if an overlay painted over a previous one).
+        A level of detail (splats.source_index set) stands for ``source_count`` Gaussians (default:
+        the count of the last full splat set shown)."""
+        if splats is not None and getattr(splats, "source_index", None) is None:
+            self._source_count = len(splats)
+        elif splats is not None and source_count is not None:
+            self._source_count = int(source_count)
+        elif splats is not None and self._source_count <= int(splats.source_index.max(initial=-1)):
+            self._source_count = int(splats.source_index.max(initial=-1)) + 1
         self._splats = splats
         self._base_rgb = None if splats is None else splats.packed[:, RGB_COLUMNS].copy()
         self.update()
@@ -99,10 +129,12 @@ class Viewport(QOpenGLWidget):
         return self._splats
 
     def set_override_colors(self, rgb: np.ndarray | None) -> None:
+        """Overlay colours [N, 3] (N: the full cloud's count, also while a level of detail is shown)."""
         if rgb is not None:
             rgb = np.ascontiguousarray(rgb, dtype=np.float32)
-            if self._splats is not None and rgb.shape != (len(self._splats), 3):
-                raise ValueError(f"override colours: expected [{len(self._splats)}, 3], got {list(rgb.shape)}")
+            n = self._source_count if self.is_lod() else (len(self._splats) if self._splats is not None else None)
+            if n is not None and rgb.shape != (n, 3):
+                raise ValueError(f"override colours: expected [{n}, 3], got {list(rgb.shape)}")
         self._override = rgb
         self.update()
 
@@ -220,7 +252,10 @@ class Viewport(QOpenGLWidget):
         s = self._splats
         if s is None or self._base_rgb is None:
             return
-        if self._override is not None and self._override.shape[0] == len(s):
+        index = self._source_index()
+        if self._override is not None and index is not None and self._override.shape[0] == self._source_count:
+            s.packed[:, RGB_COLUMNS] = self._override[index]
+        elif self._override is not None and index is None and self._override.shape[0] == len(s):
             s.packed[:, RGB_COLUMNS] = self._override
         else:
             s.packed[:, RGB_COLUMNS] = self._base_rgb
@@ -237,10 +272,12 @@ class Viewport(QOpenGLWidget):
             screen.clear(*BACKGROUND, 1.0)
             return
         self._apply_colours()
+        lod = self.is_lod()
         if self._dragging:
             lw, lh = max(int(w * DRAG_SCALE), 1), max(int(h * DRAG_SCALE), 1)
             fbo, tex = self._low_target(lw, lh)
-            n = self._renderer.draw(self._splats, self.orbit.camera(lw, lh), fbo, lw, lh, BACKGROUND, flip_y=True)
+            n = self._renderer.draw(self._splats, self.orbit.camera(lw, lh), fbo, lw, lh, BACKGROUND, flip_y=True,
+                                    cull_back=lod)
             screen.use()
             ctx.viewport = (0, 0, w, h)
             ctx.disable(ctx.BLEND)
@@ -249,8 +286,11 @@ class Viewport(QOpenGLWidget):
             self._blit[1].render(ctx.TRIANGLE_STRIP, vertices=4)
             self.low_res_paints += 1
         else:
-            n = self._renderer.draw(self._splats, self.orbit.camera(w, h), screen, w, h, BACKGROUND, flip_y=True)
+            n = self._renderer.draw(self._splats, self.orbit.camera(w, h), screen, w, h, BACKGROUND, flip_y=True,
+                                    cull_back=lod)
             self.full_res_paints += 1
+        self.last_paint_lod = lod
+        self.lod_paints += int(lod)
         self.frame_drawn.emit(int(n))
 
     def _low_target(self, w: int, h: int):

@@ -58,6 +58,10 @@ RGB_COLUMNS = _RGB
 #: the calling thread (torch's thread pool fighting llvmpipe's for two cores costs 10x).
 _SH_CHUNK = 8192
 
+#: A splat is back-facing (culled while playing) when the cosine between its outward normal and
+#: the direction to the camera is below minus this: splats seen nearly edge-on on the silhouette stay.
+BACK_FACE_COS = 0.1
+
 #: Floats per projected Gaussian written by the projection pass (transform feedback): centre 2,
 #: scaled eigen-axes 2 + 2, conic 3, rgb 3, opacity 1 (0 = culled), depth 1.
 PROJECTED_STRIDE = 14
@@ -203,14 +207,30 @@ class GLSplats:
 
     Attributes: packed [N, 16] float32 rows (mean 3, quaternion 4, scales 3, rgb 3, opacity,
     squared reach, pad), sh [N, K, 3] torch float32 (for the per-view colour when K > 1).
+
+    normals: optional outward normals [N, 3] in each Gaussian's own frame (core.render.lod:
+    zero rows are never culled); with them, sorted_rows(cull_back=True) drops the splats that face
+    away from the camera. source_index: optional [N] rows of a larger cloud these splats stand for
+    (a level of detail, core.render.lod.SplatLOD.indices), so overlays can pick their colours.
     """
 
-    def __init__(self, cloud: "GaussianCloud"):
+    def __init__(self, cloud: "GaussianCloud", normals: np.ndarray | None = None,
+                 source_index: np.ndarray | None = None):
         import torch
 
         from core.render.common import SH_C0
 
         self.num = len(cloud)
+        self.normals = None
+        if normals is not None:
+            normals = np.ascontiguousarray(normals, dtype=np.float32)
+            if normals.shape != (self.num, 3):
+                raise GLSplatsError(f"GLSplats: normals expected shape {[self.num, 3]}, got {list(normals.shape)}")
+            self.normals = normals
+        self.source_index = None if source_index is None else np.asarray(source_index, dtype=np.int64)
+        if self.source_index is not None and self.source_index.shape != (self.num,):
+            raise GLSplatsError(f"GLSplats: source_index expected shape {[self.num]}, got {list(self.source_index.shape)}")
+        self.culled = 0
         self.packed = np.zeros((self.num, STRIDE), dtype=np.float32)
         with torch.no_grad():
             self.sh = cloud.sh.detach().to("cpu", torch.float32).contiguous()
@@ -292,15 +312,42 @@ class GLSplats:
                 rgb = eval_sh(self.sh[i:i + _SH_CHUNK], dirs_t[i:i + _SH_CHUNK]) + 0.5
                 self.packed[i:i + _SH_CHUNK, _RGB] = rgb.clamp_min(0.0).numpy()
 
-    def sorted_rows(self, camera: "Camera", out: np.ndarray | None = None) -> np.ndarray:
+    def back_facing(self, camera: "Camera") -> np.ndarray:
+        """[N] bool: the splats whose outward normal faces away from the camera (all False
+        without normals). A splat seen edge-on is kept (the threshold leans to keeping)."""
+        if self.normals is None or self.num == 0:
+            return np.zeros(self.num, bool)
+        q = self.packed[:, _QUAT]
+        q = q * (1.0 / np.sqrt(np.einsum("ij,ij->i", q, q)))[:, None]
+        w, x, y, z = q[:, 0], q[:, 1], q[:, 2], q[:, 3]
+        v = self.normals
+        vx, vy, vz = v[:, 0], v[:, 1], v[:, 2]
+        # R(q) v, written out (the local normal rotated into the world).
+        xx, yy, zz, xy, xz, yz, wx, wy, wz = x * x, y * y, z * z, x * y, x * z, y * z, w * x, w * y, w * z
+        nx = (1 - 2 * (yy + zz)) * vx + 2 * (xy - wz) * vy + 2 * (xz + wy) * vz
+        ny = 2 * (xy + wz) * vx + (1 - 2 * (xx + zz)) * vy + 2 * (yz - wx) * vz
+        nz = 2 * (xz - wy) * vx + 2 * (yz + wx) * vy + (1 - 2 * (xx + yy)) * vz
+        to_cam = camera.position.astype(np.float32) - self.packed[:, _MEAN]
+        dot = nx * to_cam[:, 0] + ny * to_cam[:, 1] + nz * to_cam[:, 2]
+        dist = np.sqrt(np.einsum("ij,ij->i", to_cam, to_cam))
+        return dot < -BACK_FACE_COS * dist
+
+    def sorted_rows(self, camera: "Camera", out: np.ndarray | None = None, cull_back: bool = False) -> np.ndarray:
         """Rows inside near/far, farthest first [M, STRIDE] (into out[:M] when given), with this
-        view's colours.
+        view's colours. cull_back: also drop the back-facing splats (needs normals); the number
+        dropped is left in ``culled``.
 
         Ties keep the lower index in front, as a stable front-to-back sort does."""
         self.colors(camera)
         rot = camera.rotation.astype(np.float32)
         z = self.packed[:, _MEAN] @ rot[2] + np.float32(camera.viewmat[2, 3])
-        idx = np.flatnonzero((z > camera.near) & (z < camera.far) & (self.packed[:, _REACH] > 0))
+        keep = (z > camera.near) & (z < camera.far) & (self.packed[:, _REACH] > 0)
+        self.culled = 0
+        if cull_back and self.normals is not None:
+            back = self.back_facing(camera) & keep
+            self.culled = int(back.sum())
+            keep &= ~back
+        idx = np.flatnonzero(keep)
         order = idx[np.argsort(z[idx], kind="stable")[::-1]]
         m = order.shape[0]
         if out is None:
@@ -452,21 +499,23 @@ class GLRenderer(Renderer):
         *,
         flip_y: bool = True,
         clear_alpha: float = 1.0,
+        cull_back: bool = False,
     ) -> int:
         """Draw into a framebuffer (a widget's default one, or any other) of size width x height.
 
         flip_y=True puts image row 0 at the top of the window (display); False puts it at GL row 0
-        (what a read-back wants). background None leaves the framebuffer uncleared. Returns the
-        number of Gaussians drawn (inside near/far)."""
+        (what a read-back wants). background None leaves the framebuffer uncleared. cull_back:
+        skip the splats facing away from the camera (GLSplats with normals; playback's fast path).
+        Returns the number of Gaussians drawn (inside near/far, not culled)."""
         if self.ctx is None:
             raise RenderError("GLRenderer: used after close()")
         if camera.width != width or camera.height != height:
             camera = camera.resized(width, height)
         splats = self.prepare(cloud)
         with self.bound():
-            return self._draw_bound(splats, camera, fbo, width, height, background, flip_y, clear_alpha)
+            return self._draw_bound(splats, camera, fbo, width, height, background, flip_y, clear_alpha, cull_back)
 
-    def _draw_bound(self, splats, camera, fbo, width, height, background, flip_y, clear_alpha) -> int:
+    def _draw_bound(self, splats, camera, fbo, width, height, background, flip_y, clear_alpha, cull_back=False) -> int:
         ctx = self.ctx
         fbo.use()
         ctx.viewport = (0, 0, width, height)
@@ -478,7 +527,7 @@ class GLRenderer(Renderer):
         n = 0
         if len(splats):
             self._ensure_capacity(len(splats))
-            rows = splats.sorted_rows(camera, out=self._staging)
+            rows = splats.sorted_rows(camera, out=self._staging, cull_back=cull_back)
             n = rows.shape[0]
         if n == 0:
             return 0
@@ -507,6 +556,7 @@ class GLRenderer(Renderer):
         width: int | None = None,
         height: int | None = None,
         background: Sequence[float] = (0.0, 0.0, 0.0),
+        cull_back: bool = False,
     ) -> RenderResult:
         """Render offscreen and read back colour [H, W, 3], alpha [H, W, 1], depth [H, W, 1]
         (torch float32, CPU). cloud: a GaussianCloud or a GLSplats from prepare().
@@ -525,7 +575,7 @@ class GLRenderer(Renderer):
         with self.bound():
             fbo = self._offscreen(w, h)
             fbo.clear(0.0, 0.0, 0.0, 0.0)
-            self.draw(cloud, camera, fbo, w, h, background=None, flip_y=False)
+            self.draw(cloud, camera, fbo, w, h, background=None, flip_y=False, cull_back=cull_back)
             rgba = np.frombuffer(fbo.read(components=4, attachment=0, dtype=self._dtype), dtype=self._dtype)
             za = np.frombuffer(fbo.read(components=2, attachment=1, dtype="f4"), dtype=np.float32)
         rgba = rgba.reshape(h, w, 4).astype(np.float32)
