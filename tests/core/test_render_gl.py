@@ -278,3 +278,116 @@ def test_external_context_is_used_and_left_open():
         ctx.release()
     with pytest.raises(ValueError, match="float_bits"):
         GLRenderer(float_bits=8)
+
+
+# ---------------------------------------------------------------------------------- playback LOD
+from core.render.gl import GLSplats  # noqa: E402
+from core.render.lod import LODError, build_lod, outward_normals  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def head():
+    from core.head import default_head
+
+    return default_head()
+
+
+def _psnr(a, b) -> float:
+    return float(10 * np.log10(1.0 / max(float(((a - b) ** 2).mean()), 1e-12)))
+
+
+def _head_camera(head, yaw, pitch, size=256):
+    from core.camera import OrbitCamera
+
+    lo, hi = head.cloud.bounds()
+    orbit = OrbitCamera(yaw=yaw, pitch=pitch, distance=1.0)
+    orbit.frame(lo.numpy(), hi.numpy(), margin=1.05)
+    return orbit.camera(size, size)
+
+
+def test_flat_splat_facing_away_is_culled_and_one_facing_the_camera_is_not(renderer):
+    # Two flat splats (thin along their local z) at x = -0.6 and +0.6, one with its outward
+    # normal towards the camera (+z world), one turned half a turn about y (normal towards -z).
+    flip = [0.0, 0.0, 1.0, 0.0]  # (w, x, y, z): 180 degrees about y
+    cloud = GaussianCloud.from_rgb(
+        torch.tensor([[-0.6, 0.0, 0.0], [0.6, 0.0, 0.0]]), torch.tensor([[1.0, 0.2, 0.2], [0.2, 1.0, 0.2]]),
+        torch.tensor([[0.08, 0.08, 0.004], [0.08, 0.08, 0.004]]), 0.9,
+        torch.tensor([[1.0, 0.0, 0.0, 0.0], flip]))
+    normals = np.array([[0, 0, 1], [0, 0, 1]], np.float32)  # local +z is outward for both
+    cam = front_camera(64, 48)
+    splats = GLSplats(cloud, normals=normals)
+    assert splats.back_facing(cam).tolist() == [False, True]
+    full = renderer.render(splats, cam).color.numpy()
+    culled = renderer.render(splats, cam, cull_back=True).color.numpy()
+    assert splats.culled == 1
+    left, right = (slice(None), slice(0, 32)), (slice(None), slice(32, 64))
+    assert np.allclose(culled[left], full[left], atol=1e-3)  # the facing splat is untouched
+    assert full[right].max() > 0.5 and culled[right].max() < 1e-3  # the back-facing one is gone
+    # Without normals nothing is culled, whatever is asked.
+    plain = GLSplats(cloud)
+    assert np.allclose(renderer.render(plain, cam, cull_back=True).color.numpy(), full, atol=1e-4)
+    with pytest.raises(GLSplatsError, match="normals"):
+        GLSplats(cloud, normals=np.zeros((3, 3), np.float32))
+
+
+def test_outward_normals_point_away_from_the_head(head):
+    normals = outward_normals(head.cloud)
+    flat = np.abs(normals).sum(1) > 0
+    assert flat.mean() > 0.9  # the head is made of surface splats
+    from core.render.lod import _rotmat_np
+
+    world = np.einsum("nij,nj->ni", _rotmat_np(head.cloud.quats.numpy().astype(np.float64)), normals)
+    means = head.cloud.means.numpy()
+    centre = 0.5 * (means.min(0) + means.max(0))
+    assert (np.einsum("ij,ij->i", world[flat], means[flat] - centre) >= 0).all()
+
+
+def test_level_of_detail_looks_like_the_full_head_from_every_side(renderer, head):
+    # The playback LOD draws about an eighth of the splats; it must still be the same picture
+    # (PSNR against the full cloud), with and without back-face culling, from front, side and back.
+    lod = build_lod(head.cloud)
+    assert 0.08 < lod.keep < 0.16 and len(lod) == len(lod.rest) == len(lod.normals)
+    assert (np.diff(lod.indices) > 0).all() and lod.indices.max() < len(head.cloud)
+    full = GLSplats(head.cloud)
+    small = GLSplats(lod.rest, normals=lod.normals, source_index=lod.indices)
+    bg = (0.115, 0.12, 0.135)
+    for yaw, pitch in ((0, 0), (35, 10), (90, 0), (180, 0), (-60, -15)):
+        cam = _head_camera(head, yaw, pitch)
+        ref = renderer.render(full, cam, background=bg).color.numpy()
+        img = renderer.render(small, cam, background=bg, cull_back=True).color.numpy()
+        assert small.culled > 0.25 * len(small)  # about half the head faces away
+        p = _psnr(ref, img)
+        assert p > 28.0, f"LOD at yaw {yaw} pitch {pitch}: PSNR {p:.1f} dB against the full head"
+        # A garbage LOD (say, its splats at their rest size, or only the first rows) must fail this.
+    cam = _head_camera(head, 35, 10)
+    ref = renderer.render(full, cam, background=bg).color.numpy()
+    shrunk = GLSplats(lod.rest.replace(log_scales=lod.rest.log_scales - torch.as_tensor(lod.log_scale_add)))
+    assert _psnr(ref, renderer.render(shrunk, cam, background=bg).color.numpy()) < 28.0
+
+
+def test_level_of_detail_follows_a_deformed_cloud(renderer, head):
+    from core.rig import pose
+
+    lod = build_lod(head.cloud)
+    posed = pose(head, {"AU26": 5.0, "AU12": 4.0})  # the jaw dropped: the mouth region moves a lot
+    via_apply = lod.apply(posed)
+    idx = torch.as_tensor(lod.indices)
+    assert torch.allclose(via_apply.means, posed.means[idx] + torch.as_tensor(lod.mean_offset))
+    means, quats, log_scales = lod.apply_frames(posed.means[None], posed.quats[None], posed.log_scales[None])
+    assert torch.allclose(means[0], via_apply.means) and torch.allclose(log_scales[0], via_apply.log_scales)
+    cam = _head_camera(head, 20, 0)
+    ref = renderer.render(GLSplats(posed), cam).color.numpy()
+    img = renderer.render(GLSplats(via_apply, normals=lod.normals), cam, cull_back=True).color.numpy()
+    rest_img = renderer.render(GLSplats(lod.rest, normals=lod.normals), cam, cull_back=True).color.numpy()
+    assert _psnr(ref, img) > 28.0
+    # Where the face moved (the full head posed vs at rest), the posed LOD matches the posed head
+    # far better than the LOD at rest does: it really moved with the face.
+    moved = np.abs(ref - renderer.render(GLSplats(head.cloud), cam).color.numpy()).max(-1) > 0.1
+    assert moved.sum() > 200
+    err_posed = np.abs(ref - img).max(-1)[moved].mean()
+    err_rest = np.abs(ref - rest_img).max(-1)[moved].mean()
+    assert err_posed < 0.5 * err_rest, (err_posed, err_rest)
+    with pytest.raises(LODError, match="built for"):
+        lod.apply(head.cloud.subset(torch.arange(10)))
+    with pytest.raises(LODError, match="keep"):
+        build_lod(head.cloud, keep=0.0)
