@@ -113,3 +113,51 @@ def test_override_colours_replace_and_restore(view):
     np.testing.assert_array_equal(view.grab_rgb(), img)
     with pytest.raises(ValueError):
         view.set_override_colors(green[:10])
+
+
+def flat_cloud_facing(sign: float):
+    """The two blobs as flat splats (thin along local z, identity rotation), 600 of them."""
+    cloud = two_blob_cloud()
+    return cloud.replace(log_scales=torch.log(torch.tensor([[0.01, 0.01, 0.001]]).expand(600, 3).clone())), \
+        np.tile(np.array([[0.0, 0.0, sign]], np.float32), (600, 1))
+
+
+def test_a_level_of_detail_is_drawn_with_back_faces_culled_and_speaks_full_rows(view, qtbot):
+    # Playback hands the viewport a level of detail: a subset of the cloud's rows (source_index)
+    # with outward normals. It is drawn with back faces culled; overlays still come as [N] colours.
+    n_full = len(view.splats())
+    full_img = view.grab_rgb()
+    assert not view.is_lod() and not view.last_paint_lod
+    cloud, _ = flat_cloud_facing(1.0)
+    left = torch.arange(300)  # only the red blob is kept
+    cam_z = view.current_camera().position[2]
+    towards = np.float32(np.sign(cam_z))  # local +z (world +z here) towards the camera
+    lod = GLSplats(cloud.subset(left), normals=np.tile([[0.0, 0.0, towards]], (300, 1)).astype(np.float32),
+                   source_index=left.numpy())
+    view.set_splats(lod)
+    img = view.grab_rgb()
+    assert view.is_lod() and view.last_paint_lod
+    red = (img[..., 0] > 120) & (img[..., 2] < 90)
+    blue = (img[..., 2] > 120) & (img[..., 0] < 90)
+    assert red.sum() > 50 and blue.sum() == 0
+    base = view.base_rgb()
+    assert base.shape == (n_full, 3) and np.allclose(base[300:], 0.0) and base[:300, 0].min() > 0.5
+    green = np.tile(np.array([[0.1, 0.9, 0.1]], np.float32), (n_full, 1))
+    view.set_override_colors(green)
+    tinted = view.grab_rgb()
+    assert ((tinted[..., 1] > 120) & (tinted[..., 0] < 90)).sum() > 50
+    with pytest.raises(ValueError, match=str(n_full)):
+        view.set_override_colors(green[:300])  # the LOD's own count is not what overlays speak
+    view.set_override_colors(None)
+    # The same splats turned away from the camera: culled while they are a level of detail...
+    away = GLSplats(cloud.subset(left), normals=np.tile([[0.0, 0.0, -towards]], (300, 1)).astype(np.float32),
+                    source_index=left.numpy())
+    view.set_splats(away)
+    img = view.grab_rgb()
+    assert ((img[..., 0] > 120) & (img[..., 2] < 90)).sum() == 0
+    # ...but a full-quality frame (no source_index: stopped or paused) culls nothing.
+    view.set_splats(GLSplats(cloud, normals=np.tile([[0.0, 0.0, -towards]], (600, 1)).astype(np.float32)))
+    img = view.grab_rgb()
+    assert not view.is_lod() and not view.last_paint_lod
+    assert ((img[..., 0] > 120) & (img[..., 2] < 90)).sum() > 50 and ((img[..., 2] > 120) & (img[..., 0] < 90)).sum() > 50
+    assert full_img.shape == img.shape
