@@ -141,6 +141,7 @@ def test_escape_and_right_button_cancel_a_drag(qtbot, tl):
 
     drag(qtbot, tl, a, b, release=False)
     qtbot.mousePress(tl.plot_viewport(), QtCore.Qt.RightButton, QtCore.Qt.NoModifier, b)
+    qtbot.mouseRelease(tl.plot_viewport(), QtCore.Qt.RightButton, QtCore.Qt.NoModifier, b)
     qtbot.mouseRelease(tl.plot_viewport(), L, QtCore.Qt.NoModifier, b)
     assert commits == [] and len(cancels) == 2
     assert cancels[1] != cancels[0]

@@ -342,16 +342,18 @@ class TimelineWidget(QtWidgets.QWidget):
         return {"lane_px": float(self.lane_layout.lane_px), "hidden_channels": sorted(self.lane_layout.hidden)}
 
     def restore_view_state(self, state: Mapping | None) -> None:
-        """Bring back a ``view_state()``; unknown keys, unknown channels and bad values are
-        ignored (the current value stays). Emits nothing: this is the studio talking."""
+        """Bring back a ``view_state()``; unknown keys and unknown channel names are ignored,
+        and a bad value (not a positive number, not a list of names) leaves the current one.
+        Emits nothing: this is the studio talking."""
         if not isinstance(state, Mapping):
             return
         px = state.get("lane_px")
         if isinstance(px, (int, float)) and not isinstance(px, bool) and np.isfinite(px) and px > 0:
             self.lane_layout.set_lane_px(float(px))
         hidden = state.get("hidden_channels")
-        if isinstance(hidden, (list, tuple)):
-            self.lane_layout.set_hidden(h for h in hidden if isinstance(h, str) and h in CHANNEL_NAMES)
+        if isinstance(hidden, (list, tuple)) and all(isinstance(h, str) for h in hidden):
+            # names this version does not know (a newer file) are left out
+            self.lane_layout.set_hidden(h for h in hidden if h in CHANNEL_NAMES)
         self._apply_lane_range()
         self._redraw()
 
