@@ -55,15 +55,9 @@ def action_table(win) -> list[tuple]:
 
 def build_actions(win) -> dict[str, QAction]:
     a: dict[str, QAction] = {}
-    undo = win.undo.stack.createUndoAction(win, "&Undo")
-    undo.setShortcut(QKeySequence("Ctrl+Z"))
-    undo.setObjectName("undo")
-    redo = win.undo.stack.createRedoAction(win, "&Redo")
-    redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-    redo.setObjectName("redo")
-    for act in (undo, redo):
-        win.addAction(act)
-    a["undo"], a["redo"] = undo, redo
+    # Undo / Redo follow the core History (studio/undo.py): their text is what they will do.
+    a["undo"], a["redo"] = win.undo.undo_action, win.undo.redo_action
+    win.addActions([a["undo"], a["redo"]])
     for key, text, slot, shortcut, name, checkable in action_table(win):
         a[key] = make_action(win, text, slot, shortcut, name, checkable)
     for act in a.values():
@@ -87,9 +81,15 @@ def build_menus(win) -> None:
     f.addSeparator()
     f.addAction(a["quit"])
     e = mb.addMenu("&Edit")
+    e.setObjectName("edit_menu")
     e.addActions([a["undo"], a["redo"]])
     e.addSeparator()
-    e.addAction(a["key"])
+    # The timeline's own actions (same QAction objects, so the menu shows their shortcuts; they
+    # act on the timeline's selection and playhead whether or not it has focus).
+    tl = win.timeline.edit_actions
+    e.addActions([tl["copy"], tl["paste"], tl["delete"], tl["select_all"]])
+    e.addSeparator()
+    e.addActions([a["key"], tl["insert"]])
     v = mb.addMenu("&View")
     v.addActions([a["frame"], a["front"], a["side"]])
     v.addSeparator()

@@ -371,13 +371,11 @@ class FileWorkflow(QObject):
         return self.save_to(path)
 
     def save_to(self, path: Path) -> bool:
-        take = self.document.take
-        take = dataclasses.replace(take, camera=type(take.camera).from_orbit(self.window.viewport.orbit))
-        if self.document.path is None or Path(path) != self.document.path:
-            take = dataclasses.replace(take, name=Path(path).stem)
-        self.document.take = take  # name and camera are saved state, not undoable edits
+        camera = type(self.document.take.camera).from_orbit(self.window.viewport.orbit)
         try:
-            self.document.save(path)
+            # Save As names the take after the file; name and camera are saved state, not
+            # undoable edits (core Document.save keeps them through undo / redo).
+            self.document.save(path, camera=camera)
         except (OSError, ValueError) as exc:
             self.window.show_error("Cannot save take", f"{path}: {exc}")
             return False

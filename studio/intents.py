@@ -3,6 +3,10 @@
 Each handler is one line: a factory of core/document/commands.py applied to the document's take,
 pushed on the one history. Nothing else in the studio builds an edit. ``connect`` wires the
 panels' intent signals here; a signal with no receiver is a bug (tests/studio check each one).
+
+Drags (keys in the timeline, an AU slider) preview live without touching the history: the
+preview take goes to ``preview`` (the viewport and the AU panel show it), and exactly one command
+is pushed on release; a cancelled drag shows the document's take again (``preview(None)``).
 """
 from __future__ import annotations
 
@@ -24,13 +28,17 @@ def flag_text(channel: str, flag: str, on: bool) -> str:
 
 
 class Intents(QObject):
-    """``document``: returns the open Document; ``push``: puts a core Command on the history."""
+    """``document``: returns the open Document; ``push``: puts a core Command on the history;
+    ``preview``: shows a take that is not (yet) the document's, or the document's again (None)."""
 
-    def __init__(self, document: Callable[[], Document], push: Callable[[Command], None], parent=None):
+    def __init__(self, document: Callable[[], Document], push: Callable[[Command], None],
+                 preview: Callable[[object], None] = lambda _take: None, parent=None):
         super().__init__(parent)
         self._document = document
         self._push = push
+        self._preview = preview
         self._drag_origins: dict[Hashable, object] = {}
+        self._au_panel = None
 
     @property
     def take(self):
@@ -41,16 +49,20 @@ class Intents(QObject):
         if timeline is not None:
             timeline.keys_insert_requested.connect(self.insert_keys)
             timeline.keys_delete_requested.connect(self.delete_keys)
-            timeline.keys_moved_preview.connect(self.move_keys)
+            timeline.keys_moved_preview.connect(self.preview_move)
             timeline.keys_move_committed.connect(self.commit_move)
             timeline.keys_move_cancelled.connect(self.cancel_move)
             timeline.paste_requested.connect(self.paste)
             timeline.interpolation_requested.connect(self.set_interpolation)
             timeline.handle_type_requested.connect(self.set_handle_type)
+            if hasattr(timeline, "speech_override_requested"):
+                timeline.speech_override_requested.connect(self.set_speech_override)
         if channel_list is not None:
             channel_list.flag_requested.connect(self.set_flag)
         if au_panel is not None:
+            self._au_panel = au_panel
             au_panel.key_set_requested.connect(self.set_key)
+            au_panel.key_drag_finished.connect(self.finish_key_drag)
 
     # -- one line per intent
     def insert_key(self, channel: str, frame: int, value: float) -> None:
@@ -75,21 +87,30 @@ class Intents(QObject):
     def set_flag(self, channel: str, flag: str, on: bool) -> None:
         self._push(C.set_curve_flags_command(self.take, channel, text=flag_text(channel, flag, on), **{flag: bool(on)}))
 
-    def set_key(self, channel: str, frame: int, value: float, edit_id: int) -> None:
-        self._push(C.set_key_command(self.take, channel, int(frame), float(value), drag_id=edit_id))
+    def set_speech_override(self, channel: str, on: bool) -> None:
+        self._push(C.set_speech_override_command(self.take, channel, bool(on)))
 
-    # -- a key drag: every step is measured from the take as it was when the drag began
-    def move_keys(self, drag_id: int, selection, dframe: float, dvalues) -> None:
+    # -- an AU slider: a drag previews, its release is one command; a click or a key step is one command
+    def set_key(self, channel: str, frame: int, value: float, edit_id: int) -> None:
+        if self._au_panel is not None and self._au_panel.is_dragging():
+            self._preview(C.set_key_command(self.take, channel, int(frame), float(value)).after)
+        else:
+            self._push(C.set_key_command(self.take, channel, int(frame), float(value)))
+
+    def finish_key_drag(self, channel: str, frame: int, value: float, edit_id: int) -> None:
+        self._preview(None)
+        self._push(C.set_key_command(self.take, channel, int(frame), float(value)))
+
+    # -- a key drag: the preview is measured from the take as it was when the drag began
+    def preview_move(self, drag_id: int, selection, dframe: float, dvalues) -> None:
         origin = self._drag_origins.setdefault(drag_id, self.take)
-        self._push(C.move_keys_command(self.take, selection, float(dframe), dict(dvalues or {}),
-                                       drag_id=drag_id, origin=origin))
+        self._preview(C.move_keys_command(origin, selection, float(dframe), dict(dvalues or {})).after)
 
     def commit_move(self, drag_id: int, selection, dframe: float, dvalues) -> None:
-        self.move_keys(drag_id, selection, dframe, dvalues)
         self._drag_origins.pop(drag_id, None)
+        self._preview(None)
+        self._push(C.move_keys_command(self.take, selection, float(dframe), dict(dvalues or {})))
 
     def cancel_move(self, drag_id: int) -> None:
-        origin = self._drag_origins.pop(drag_id, None)
-        if origin is not None and self.take is not origin:
-            # Moves the keys by nothing from the origin: merges the drag away.
-            self._push(C.move_keys_command(self.take, {}, 0.0, 0.0, drag_id=drag_id, origin=origin))
+        self._drag_origins.pop(drag_id, None)
+        self._preview(None)

@@ -11,7 +11,7 @@ Docking points for the animation panels (filled by ``install_panel``):
     DOCK_TIMELINE  bottom  the dope sheet / curve editor (widgets/timeline.py)
     DOCK_CHANNELS  left    the channel list (widgets/channel_list.py)
     DOCK_AUS       right   the AU sliders (widgets/au_panel.py)
-Built-in docks: "Display" and "History" (the undo stack).
+Built-in docks: "Display" and "History" (every state the undo history can reach; click to jump).
 
 State flows one way: panels emit intents, studio/intents.py turns them into core Commands pushed
 on the one history; after every change the panels are handed the take and the current frame is
@@ -25,14 +25,16 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QDockWidget, QFileDialog, QGridLayout, QLabel, QMainWindow, QMessageBox, QUndoView, QVBoxLayout, QWidget,
+    QDockWidget, QFileDialog, QGridLayout, QLabel, QMainWindow, QMessageBox, QVBoxLayout, QWidget,
 )
 
+from core.anim.curve import evaluate
 from core.aus import AU_MAX, AU_NAMES, ZONE_INDEX
 from core.document import Command, Document
 from widgets.au_panel import AUPanel
 from widgets.channel_list import ChannelList
 from widgets.display_panel import DisplayPanel
+from widgets.history_panel import HistoryPanel
 from widgets.legend import OverlayLegend
 from widgets.timeline import TimelineWidget
 from widgets.transport import TransportBar
@@ -70,11 +72,12 @@ class MainWindow(QMainWindow):
         self.engine = engine or Engine()
         self.document = Document(take if take is not None else sample_take())
         self.undo = UndoBridge(self.document, self)
-        self.intents = Intents(lambda: self.document, self.push, self)
+        self.intents = Intents(lambda: self.document, self.push, self.show_preview, self)
         self.playback = PlaybackController(lambda: self.document.take, self)
         self.files = FileWorkflow(self, autosave_interval_s)
         self.worker = DeformWorker(self.engine, self)
         self.clip = None
+        self.preview_take = None  # a drag's live result, shown but not (yet) in the document
         self.shown: FrameResult | None = None
         self.last_error: str | None = None
         self._requested: tuple[int, int] | None = None
@@ -181,9 +184,9 @@ class MainWindow(QMainWindow):
         display.driver_requested.connect(self.set_driver)
         self._dock("display", "Display", Qt.RightDockWidgetArea, display)
 
-        self.undo_view = QUndoView(self.undo.stack)
-        self.undo_view.setEmptyLabel("<original>")
-        self._dock("history", "History", Qt.RightDockWidgetArea, self.undo_view)
+        self.history_panel = HistoryPanel()
+        self.history_panel.jump_requested.connect(self.undo.jump)
+        self._dock("history", "History", Qt.RightDockWidgetArea, self.history_panel)
         self.tabifyDockWidget(self.docks[DOCK_AUS], self.docks["history"])
         self.docks[DOCK_AUS].raise_()
 
@@ -223,6 +226,7 @@ class MainWindow(QMainWindow):
         name = self.channel_combo.currentData()
         self.value_box.setRange(0.0, AU_MAX if name in AU_NAMES else 1.0)
         self.set_current_channel(name)
+        self._sync_value_box()
 
     # ================================================================== document state
     @property
@@ -251,7 +255,6 @@ class MainWindow(QMainWindow):
         self.request_frame(0, edit=True)
 
     def document_saved(self) -> None:
-        self.undo.mark_clean()
         self._update_title()
 
     def _load_take_state(self, reset_view: bool = True) -> None:
@@ -284,12 +287,38 @@ class MainWindow(QMainWindow):
     def _sync_timeline(self) -> None:
         """Hand the document's take to every panel (signals blocked: this is the model talking)."""
         take = self.document.take
+        self.preview_take = None
         with QSignalBlocker(self.timeline):
             self.timeline.set_take(take)
             self.timeline.set_current_frame(self.current_frame)
         self.channel_list.set_take(take)
         self.au_panel.set_take(take)
         self.au_panel.set_frame(self.current_frame)
+        h = self.document.history
+        self.history_panel.set_entries(h.labels, len(h), h.trimmed)
+        self._sync_value_box()
+
+    def shown_take(self):
+        """The take in the viewport: a drag's preview, else the document's."""
+        return self.preview_take if self.preview_take is not None else self.document.take
+
+    def show_preview(self, take) -> None:
+        """Show a drag's result in the viewport and the AU panel without touching the history;
+        None shows the document's take again."""
+        self.preview_take = take
+        self.au_panel.set_take(self.shown_take())
+        self.request_frame(self.current_frame, edit=True)
+
+    def _sync_value_box(self) -> None:
+        """The keying strip's Value shows the current channel's value at the playhead, so K keys
+        what is there unless the user types another value."""
+        channel = self.channel_combo.currentData()
+        if channel is None:
+            return
+        curve = self.document.take.curves[channel]
+        value = float(evaluate(curve, [float(self.current_frame)], respect_mute=False)[0])
+        with QSignalBlocker(self.value_box):
+            self.value_box.setValue(value)
 
     def _on_document_changed(self) -> None:
         take = self.document.take
@@ -320,7 +349,7 @@ class MainWindow(QMainWindow):
         self._requested = (frame, revision)
         if edit:
             self._edit_times[revision] = time.perf_counter()
-        self.worker.request(self.document.take, frame, revision)
+        self.worker.request(self.shown_take(), frame, revision)
 
     def _on_frame_ready(self, result: FrameResult) -> None:
         if result.revision < self.document.history.revision:
@@ -461,6 +490,7 @@ class MainWindow(QMainWindow):
             self._shown_times.clear()
         else:
             self.transport.set_shown_fps(None)
+            self._sync_value_box()
         self.transport.set_playing(playing)
 
     def _on_playhead_moved(self, frame: int) -> None:
@@ -469,6 +499,8 @@ class MainWindow(QMainWindow):
             with QSignalBlocker(self.timeline):
                 self.timeline.set_current_frame(frame)
         self.au_panel.set_frame(frame)
+        if not self.is_playing():
+            self._sync_value_box()
         self.request_frame(frame)
 
     def _on_loop_changed(self, on: bool, first: int, last: int) -> None:

@@ -1,94 +1,72 @@
-"""The undo bridge: QUndoStack drives the core History, so menus, shortcuts and the undo view
-come from Qt while the document logic (do / undo / merge) stays in core and is tested without Qt.
+"""The Qt face of the one undo history: the core History (core/document/history.py) counts,
+merges and trims; this bridge only follows it.
 
-Every edit goes through ``UndoBridge.push(core_command)``. The wrapper's first redo pushes the
-command on the core History (which may merge it into the previous one, e.g. the steps of a drag);
-later redos and undos call History.redo / History.undo. The two stacks therefore stay in step."""
+``UndoBridge`` listens to the document's History and re-emits ``changed``; its Undo and Redo
+QActions take their text ("Undo Move keys") and enabled state from History after every change,
+so what the menu says is always what the next undo does, also after the history trims. There
+is no QUndoStack: two stacks would count separately and drift."""
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QUndoCommand, QUndoStack
+from PySide6.QtGui import QAction, QKeySequence
 
 from core.document import Command, Document
 
 
-def _merge_key(cmd: Command) -> int:
-    """Qt merges commands with equal non-negative ids; -1 means never merge."""
-    if cmd.merge_id is None:
-        return -1
-    return hash(cmd.merge_id) & 0x3FFFFFFF
-
-
-class CoreUndoCommand(QUndoCommand):
-    def __init__(self, document: Document, command: Command):
-        super().__init__(command.text or "Edit")
-        self.document = document
-        self.command = command
-        self._done_once = False
-        self.merged_into_previous = False
-
-    def id(self) -> int:  # noqa: A003 - Qt's name
-        return _merge_key(self.command)
-
-    def redo(self) -> None:
-        history = self.document.history
-        if self._done_once:
-            history.redo()
-            return
-        self._done_once = True
-        top_before = history._undo[-1] if history.can_undo else None
-        n_before = len(history)
-        history.push(self.command)
-        n_after = len(history)
-        if n_after == n_before + 1 and history._undo[-1] is self.command:
-            return
-        same_drag = top_before is not None and self.command.merge_id is not None \
-            and top_before.merge_id == self.command.merge_id
-        if n_after <= n_before and same_drag and (n_after < n_before or history._undo[-1] is top_before):
-            # Absorbed by the previous command (a drag step), or a drag that came back to its start.
-            self.merged_into_previous = True
-            self._emptied_previous = n_after < n_before
-        else:
-            self.setObsolete(True)  # changed nothing: Qt drops it without an undo entry
-
-    def undo(self) -> None:
-        self.document.history.undo()
-
-    def mergeWith(self, other: QUndoCommand) -> bool:
-        if not isinstance(other, CoreUndoCommand) or not other.merged_into_previous:
-            return False
-        if getattr(other, "_emptied_previous", False):
-            self.setObsolete(True)
-        self.setText(self.command.text or self.text())
-        return True
-
-
 class UndoBridge(QObject):
-    """Pushes core commands through a QUndoStack. ``changed`` fires after every push, undo, redo
-    and save with the document's current state (the studio then re-evaluates the frame)."""
+    """``changed`` fires after every push, undo, redo, jump and save (the studio then re-syncs
+    its panels and re-evaluates the frame)."""
 
     changed = Signal()
 
     def __init__(self, document: Document, parent=None):
         super().__init__(parent)
-        self.stack = QUndoStack(self)
         self.document = document
-        self.stack.indexChanged.connect(self._on_index_changed)
+        self.undo_action = QAction("&Undo", self)
+        self.undo_action.setObjectName("undo")
+        self.undo_action.setShortcut(QKeySequence("Ctrl+Z"))
+        self.undo_action.triggered.connect(lambda _c=False: self.undo())
+        self.redo_action = QAction("&Redo", self)
+        self.redo_action.setObjectName("redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.redo_action.triggered.connect(lambda _c=False: self.redo())
+        document.history.add_listener(self._on_history_changed)
+        self._refresh_actions()
 
-    def _on_index_changed(self, _index: int) -> None:
+    @property
+    def history(self):
+        return self.document.history
+
+    def _on_history_changed(self) -> None:
+        self._refresh_actions()
         self.changed.emit()
+
+    def _refresh_actions(self) -> None:
+        h = self.document.history
+        self.undo_action.setEnabled(h.can_undo)
+        self.undo_action.setText(f"&Undo {h.undo_text}" if h.can_undo else "&Undo")
+        self.redo_action.setEnabled(h.can_redo)
+        self.redo_action.setText(f"&Redo {h.redo_text}" if h.can_redo else "&Redo")
 
     def set_document(self, document: Document) -> None:
+        self.document.history.remove_listener(self._on_history_changed)
         self.document = document
-        self.stack.clear()
-        self.changed.emit()
+        document.history.add_listener(self._on_history_changed)
+        self._on_history_changed()
 
+    # -- the only ways the studio changes the history
     def push(self, command: Command) -> None:
-        wrapper = CoreUndoCommand(self.document, command)
-        self.stack.push(wrapper)  # indexChanged follows, also for a merge
+        self.document.push(command)
 
-    def mark_clean(self) -> None:
-        self.stack.setClean()
+    def undo(self) -> bool:
+        return self.document.history.undo()
+
+    def redo(self) -> bool:
+        return self.document.history.redo()
+
+    def jump(self, index: int) -> bool:
+        """Go to the state after ``index`` commands (0: the oldest reachable state)."""
+        return self.document.history.goto(index)
 
     @property
     def is_dirty(self) -> bool:

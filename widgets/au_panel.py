@@ -68,10 +68,12 @@ class AUPanel(QtWidgets.QWidget):
     """A slider per AU (AU_NAMES order) showing the take's value at the current frame.
 
     Signal ``key_set_requested(au, frame, value, edit_id)``: set or insert a key; all steps of one
-    slider drag share ``edit_id``.
+    slider drag share ``edit_id``. While ``is_dragging()`` these are a live preview: the drag ends
+    with ``key_drag_finished(au, frame, value, edit_id)`` (the value to keep, once, on release).
     """
 
     key_set_requested = QtCore.Signal(str, int, float, int)
+    key_drag_finished = QtCore.Signal(str, int, float, int)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
@@ -79,6 +81,7 @@ class AUPanel(QtWidgets.QWidget):
         self._frame = 0
         self._edit_counter = 0
         self._dragging = False
+        self._drag_last: tuple[str, int, float, int] | None = None
         self.rows: dict[str, _AURow] = {}
         outer = QtWidgets.QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -155,12 +158,19 @@ class AUPanel(QtWidgets.QWidget):
             row.key_mark.setToolTip("key on this frame" if on_key else "")
 
     # ------------------------------------------------------------------ widget -> intents
+    def is_dragging(self) -> bool:
+        return self._dragging
+
     def _begin_edit(self) -> None:
         self._edit_counter += 1
         self._dragging = True
+        self._drag_last = None
 
     def _end_edit(self) -> None:
         self._dragging = False
+        last, self._drag_last = self._drag_last, None
+        if last is not None:
+            self.key_drag_finished.emit(*last)
 
     def _on_slider(self, au: str, value: int) -> None:
         if self._take is None or self._take.curves[au].lock:
@@ -169,4 +179,6 @@ class AUPanel(QtWidgets.QWidget):
             self._edit_counter += 1
         v = value / STEPS
         self.rows[au].readout.setText(f"{v:.2f}")
+        if self._dragging:
+            self._drag_last = (au, self._frame, float(v), self._edit_counter)
         self.key_set_requested.emit(au, self._frame, float(v), self._edit_counter)

@@ -124,8 +124,14 @@ def set_curve_flags_command(take: Take, channel: str, text: str = "Channel flags
     return TakeEdit(text, take, take.with_curve(channel, dataclasses.replace(take.curves[channel], **flags)))
 
 
-def set_speech_drive_command(take: Take, channel: str, drive: SpeechDrive) -> TakeEdit:
-    return TakeEdit("Speech source", take, take.with_speech(channel, drive))
+def set_speech_drive_command(take: Take, channel: str, drive: SpeechDrive, text: str = "Speech source") -> TakeEdit:
+    return TakeEdit(text, take, take.with_speech(channel, drive))
+
+
+def set_speech_override_command(take: Take, channel: str, on: bool) -> TakeEdit:
+    """The lane's override box: the speech control follows its curve (on) or the audio (off)."""
+    drive = dataclasses.replace(take.speech.get(channel, SpeechDrive()), override=bool(on))
+    return set_speech_drive_command(take, channel, drive, f"{'Override' if on else 'Audio drives'} {channel}")
 
 
 def set_take_command(take: Take, text: str = "Take settings", drag_id: Hashable | None = None,

@@ -1,23 +1,44 @@
 """The open document: the current take, its file and its undo history; the autosaver."""
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
-from core.anim.take import Take
+from core.anim.take import CameraState, Take
 
 from .history import Command, History
 from .project import autosave_path, discard_recovery, load_take, save_take
 
 
 class Document:
-    """Holds the take the studio shows. Every change goes through ``push`` (a Command)."""
+    """Holds the take the studio shows. Every change goes through ``push`` (a Command).
+
+    The take's name and saved camera belong to the document's file, not to the curves' history:
+    Save As renames the take and Save stores the view through ``set_name`` / ``set_camera``,
+    which change every state the history can reach, so undo / redo keep them."""
 
     def __init__(self, take: Take | None = None, path: str | os.PathLike | None = None,
                  max_undo: int = 1000, max_undo_bytes: int = 64 * 2**20) -> None:
         self.take = take if take is not None else Take()
         self.path = Path(path) if path is not None else None
         self.history = History(self, max_count=max_undo, max_bytes=max_undo_bytes)
+
+    def set_name(self, name: str) -> None:
+        """Rename the take (not an undoable edit)."""
+        self._set_fields(name=str(name))
+
+    def set_camera(self, camera: CameraState) -> None:
+        """The view saved with the take (not an undoable edit)."""
+        self._set_fields(camera=camera)
+
+    def _set_fields(self, **fields) -> None:
+        def apply(take: Take) -> Take:
+            if all(getattr(take, k) == v for k, v in fields.items()):
+                return take
+            return dataclasses.replace(take, **fields)
+
+        self.take = self.history.map_takes(apply)(self.take)
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> "Document":
@@ -30,13 +51,22 @@ class Document:
     def is_dirty(self) -> bool:
         return not self.history.is_clean
 
-    def save(self, path: str | os.PathLike | None = None) -> Path:
+    def save(self, path: str | os.PathLike | None = None, camera: CameraState | None = None) -> Path:
         """Save atomically (to ``path``, which becomes the document's file); the autosave side
-        file is removed since the real file is now newer."""
+        file is removed since the real file is now newer. Saving to another file (Save As) names
+        the take after it; ``camera``: the view to store with it."""
         target = Path(path) if path is not None else self.path
         if target is None:
             raise ValueError("Document.save: the document has no file yet; give a path")
-        save_take(self.take, target)
+        take = self.take
+        fields = {}
+        if camera is not None and camera != take.camera:
+            fields["camera"] = camera
+        if (self.path is None or target != self.path) and take.name != target.stem:
+            fields["name"] = target.stem
+        save_take(dataclasses.replace(take, **fields) if fields else take, target)
+        if fields:
+            self._set_fields(**fields)
         if self.path is not None and self.path != target:
             discard_recovery(self.path)
         self.path = target

@@ -62,6 +62,10 @@ class TakeEdit(Command):
     def is_obsolete(self) -> bool:
         return self.before is self.after or self.before == self.after
 
+    def map_takes(self, mapped: Callable[[Take], Take]) -> None:
+        self.before = mapped(self.before)
+        self.after = mapped(self.after)
+
     def nbytes(self) -> int:
         total = 512
         for name, c in self.after.curves.items():
@@ -85,11 +89,16 @@ class History:
         self._redo: list[Command] = []
         self._clean: int | None = 0  # len(self._undo) at the saved state; None: unreachable
         self.revision = 0
+        self.trimmed = 0  # commands dropped off the bottom by the limits (the oldest state went with them)
         self._listeners: list[Callable[[], Any]] = []
 
     # -- observers (the GUI's undo bridge refreshes menus here)
     def add_listener(self, fn: Callable[[], Any]) -> None:
         self._listeners.append(fn)
+
+    def remove_listener(self, fn: Callable[[], Any]) -> None:
+        if fn in self._listeners:
+            self._listeners.remove(fn)
 
     def _changed(self) -> None:
         self.revision += 1
@@ -115,33 +124,77 @@ class History:
         self._changed()
 
     def undo(self) -> bool:
+        if not self._step_back():
+            return False
+        self._changed()
+        return True
+
+    def redo(self) -> bool:
+        if not self._step_forward():
+            return False
+        self._changed()
+        return True
+
+    def _step_back(self) -> bool:
         if not self._undo:
             return False
         cmd = self._undo.pop()
         cmd.undo(self.target)
         self._redo.append(cmd)
-        self._changed()
         return True
 
-    def redo(self) -> bool:
+    def _step_forward(self) -> bool:
         if not self._redo:
             return False
         cmd = self._redo.pop()
         cmd.do(self.target)
         self._undo.append(cmd)
+        return True
+
+    def goto(self, index: int) -> bool:
+        """Undo or redo until ``index`` commands are done (0: the oldest reachable state), one
+        change for the listeners. False when already there."""
+        index = max(0, min(int(index), len(self._undo) + len(self._redo)))
+        if index == len(self._undo):
+            return False
+        while len(self._undo) > index:
+            self._step_back()
+        while len(self._undo) < index:
+            self._step_forward()
         self._changed()
         return True
 
     def _trim(self) -> None:
         while len(self._undo) > 1 and (len(self._undo) > self.max_count or self.nbytes() > self.max_bytes):
             self._undo.pop(0)
+            self.trimmed += 1
             if self._clean is not None:
                 self._clean = self._clean - 1 if self._clean > 0 else None
+
+    def map_takes(self, fn: Callable[[Take], Take]) -> Callable[[Take], Take]:
+        """Apply ``fn`` to every take the history holds (a field that is not undoable, such as
+        the name Save As gives, changes in every reachable state). Takes shared between commands
+        stay shared. Not a change of state: no revision, no listeners. Returns the memoised
+        mapping, for the target's own take."""
+        memo: dict[int, tuple[Take, Take]] = {}  # id(old) -> (old kept alive, new)
+
+        def mapped(take: Take) -> Take:
+            hit = memo.get(id(take))
+            if hit is None:
+                hit = memo[id(take)] = (take, fn(take))
+            return hit[1]
+
+        for cmd in self._undo + self._redo:
+            mapper = getattr(cmd, "map_takes", None)
+            if mapper is not None:
+                mapper(mapped)
+        return mapped
 
     def clear(self) -> None:
         self._undo.clear()
         self._redo.clear()
         self._clean = 0
+        self.trimmed = 0
         self._changed()
 
     # -- state
@@ -163,6 +216,12 @@ class History:
     @property
     def redo_text(self) -> str:
         return self._redo[-1].text if self._redo else ""
+
+    @property
+    def labels(self) -> list[str]:
+        """The text of every command, oldest first: the done ones (``len(self)`` of them), then the
+        undone ones in the order redo would bring them back."""
+        return [c.text for c in self._undo] + [c.text for c in reversed(self._redo)]
 
     def __len__(self) -> int:
         return len(self._undo)

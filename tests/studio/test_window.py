@@ -70,7 +70,7 @@ def test_key_by_keyboard_moves_only_its_zone_and_undoes(make_window, qtbot):
     w.channel_combo.setCurrentIndex(w.channel_combo.findData("AU12"))
     w.value_box.setValue(5.0)
     qtbot.keyClick(w.viewport, Qt.Key_K)
-    assert w.undo.stack.count() == 1 and w.windowTitle().endswith("*")
+    assert len(w.document.history) == 1 and w.windowTitle().endswith("*")
     wait_current(qtbot, w)
     after = w.viewport.grab_rgb()
     moved = w.shown.motion > 1e-6
@@ -83,7 +83,7 @@ def test_key_by_keyboard_moves_only_its_zone_and_undoes(make_window, qtbot):
     assert not (diff & ~footprint).any(), "pixels changed outside the zone's footprint"
 
     qtbot.keyClick(w.viewport, Qt.Key_Z, Qt.ControlModifier)
-    assert w.undo.stack.count() == 1 and w.undo.stack.index() == 0
+    assert w.document.history.labels == ["Insert key AU12 @ 0"] and len(w.document.history) == 0
     wait_current(qtbot, w)
     assert not changed_pixels(before, w.viewport.grab_rgb()).any()
     assert not w.windowTitle().endswith("*")
@@ -96,6 +96,7 @@ def test_save_and_reopen_round_trip_with_recent_files(make_window, qtbot, tmp_pa
     w = make_window()
     w.seek(7)
     wait_current(qtbot, w)
+    w.value_box.setValue(5.0)
     qtbot.keyClick(w.viewport, Qt.Key_K)
     path = tmp_path / "smile.emz"
     assert w.file_save_as(path)
@@ -154,7 +155,8 @@ def test_autosave_is_offered_back_on_open(make_window, qtbot, tmp_path):
     assert w.open_path(path)
     assert len(w.document.take.curves["AU12"].keys) == 1
     assert w.document.is_dirty  # recovered edits are not saved yet
-    assert w.undo.stack.undoText() == "Recover autosave"
+    assert w.document.history.undo_text == "Recover autosave"
+    assert w.actions_by_name["undo"].text() == "&Undo Recover autosave"
 
 
 def test_overlays_tint_the_face_and_show_a_legend(make_window, qtbot):
@@ -199,6 +201,7 @@ def test_a_key_dragged_with_the_mouse_in_the_timeline_is_one_undo_step(make_wind
     if w.timeline is None:
         pytest.skip("the timeline panel is not installed")
     w.seek(5)
+    w.value_box.setValue(5.0)
     qtbot.keyClick(w.viewport, Qt.Key_K)
     wait_current(qtbot, w)
     tl = w.timeline
@@ -213,6 +216,6 @@ def test_a_key_dragged_with_the_mouse_in_the_timeline_is_one_undo_step(make_wind
     qtbot.mouseRelease(area, Qt.LeftButton, Qt.NoModifier, end)
     keys = w.document.take.curves["AU12"].keys
     assert len(keys) == 1 and keys[0].frame > 5
-    assert w.undo.stack.count() == 2 and w.undo.stack.undoText() == "Move keys"
+    assert len(w.document.history) == 2 and w.document.history.undo_text == "Move keys"
     qtbot.keyClick(w.viewport, Qt.Key_Z, Qt.ControlModifier)
     assert w.document.take.curves["AU12"].keys[0].frame == 5

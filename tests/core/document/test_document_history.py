@@ -111,3 +111,59 @@ def test_selection_model_lives_outside_the_data():
     with pytest.raises(KeyError):
         sel.select("AU99", [0])
     assert len(calls) == 4
+
+
+def test_save_as_renames_the_take_and_undo_keeps_the_name(tmp_path):
+    """Save As "b.emz" names the take "b"; undoing the last curve edit does not rename it back,
+    and redo neither. The saved camera is kept the same way."""
+    from core.anim.take import CameraState
+
+    doc = _doc()
+    _move(doc, 1.0)
+    _move(doc, 0.5)
+    doc.save(tmp_path / "b.emz", camera=CameraState(yaw=30.0))
+    assert doc.take.name == "b" and doc.take.camera.yaw == 30.0 and not doc.is_dirty
+    assert doc.history.undo()
+    assert doc.take.curves["AU12"].keys[1].value == 3.0
+    assert doc.take.name == "b" and doc.take.camera.yaw == 30.0 and doc.is_dirty
+    assert doc.history.undo()
+    assert doc.take.curves["AU12"].keys[1].value == 2.0 and doc.take.name == "b"
+    assert doc.history.redo() and doc.history.redo()
+    assert doc.take.name == "b" and not doc.is_dirty
+    # Save to the same file keeps the name; Save As another renames again.
+    doc.save()
+    assert doc.take.name == "b"
+    doc.save(tmp_path / "c.emz")
+    doc.history.undo()
+    assert doc.take.name == "c"
+
+
+def test_past_the_limit_labels_and_effects_stay_equal_and_the_oldest_state_is_the_trimmed_one():
+    doc = Document(Take(), max_undo=1000)
+    states = [doc.take]
+    for i in range(1, 1006):
+        before = doc.take
+        doc.push(TakeEdit(f"set {i}", before, before.with_curve("AU12", Curve((Keyframe(0, float(i)),)))))
+        states.append(doc.take)
+    h = doc.history
+    assert len(h) == 1000 and h.trimmed == 5
+    assert h.labels[0] == "set 6" and h.labels[-1] == "set 1005"
+    for i in range(1005, 5, -1):
+        assert h.undo_text == f"set {i}" and doc.take is states[i]
+        assert h.undo()
+        assert doc.take is states[i - 1]
+    assert not h.can_undo and doc.take is states[5]
+    assert h.goto(1000) and doc.take is states[1005]
+    assert h.goto(500) and doc.take is states[505] and h.redo_text == "set 506"
+    assert not h.goto(500)
+
+
+def test_goto_notifies_once():
+    doc = _doc()
+    for _ in range(4):
+        _move(doc, 0.25)
+    calls = []
+    doc.history.add_listener(lambda: calls.append(1))
+    assert doc.history.goto(1)
+    assert calls == [1] and len(doc.history) == 1
+    doc.history.remove_listener(calls.append)
