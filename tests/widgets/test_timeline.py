@@ -204,6 +204,31 @@ def test_context_menu_sets_interpolation_and_handles(qtbot, tl):
     menu.close()
 
 
+def test_context_menu_copy_paste_delete_by_mouse(qtbot, tl):
+    vp = tl.plot_viewport()
+
+    def choose(text, at):
+        qtbot.mouseClick(vp, QtCore.Qt.RightButton, QtCore.Qt.NoModifier, at)
+        menu = tl._menu
+        qtbot.waitUntil(menu.isVisible)
+        action = next(a for a in menu.actions() if a.text() == text)
+        assert action.isEnabled()
+        qtbot.mouseClick(menu, L, QtCore.Qt.NoModifier, menu.actionGeometry(action).center())
+        qtbot.waitUntil(lambda: not menu.isVisible())
+
+    choose("Copy Keys", key_pos(tl, "AU12", 2))
+    tl.set_current_frame(90)
+    empty = tl.view_to_viewport(70.0, tl._lane_index("AU05") + 0.5)
+    with qtbot.waitSignal(tl.paste_requested) as sig:
+        choose("Paste Keys", empty)
+    clipboard, frame = sig.args
+    assert frame == 90
+    assert list(paste_keys(make_take(), clipboard, frame).curves["AU12"].frames) == [10.0, 20.0, 40.0, 90.0]
+    with qtbot.waitSignal(tl.keys_delete_requested) as sig:
+        choose("Delete Keys", key_pos(tl, "jaw_open", 0))
+    assert sig.args[0] == {"jaw_open": [0]}
+
+
 def test_right_click_on_unselected_key_selects_it(qtbot, tl):
     qtbot.mouseClick(tl.plot_viewport(), QtCore.Qt.RightButton, QtCore.Qt.NoModifier, key_pos(tl, "jaw_open", 1))
     assert tl.selection.as_dict() == {"jaw_open": [1]}

@@ -571,21 +571,16 @@ class TimelineWidget(QtWidgets.QWidget):
         self._on_selection()
 
     def context_menu(self) -> QtWidgets.QMenu:
-        """The lanes' context menu (built afresh, enabled for the current selection)."""
+        """The lanes' context menu (built afresh; the keymap's actions, enabled for the current
+        selection and clipboard)."""
         menu = QtWidgets.QMenu(self)
+        acts = self.actions_by_name
         has_sel = bool(self._editable_selection())
-        a = menu.addAction("Insert Key", self.insert_keys)
-        a.setShortcut(QtGui.QKeySequence("I"))
-        a = menu.addAction("Delete Keys", self.delete_selected)
-        a.setShortcut(QtGui.QKeySequence("X"))
-        a.setEnabled(has_sel)
+        menu.addAction(acts["insert"])
+        menu.addAction(acts["delete"])
         menu.addSeparator()
-        a = menu.addAction("Copy", self.copy_selected)
-        a.setShortcut(QtGui.QKeySequence.Copy)
-        a.setEnabled(bool(self._selection))
-        a = menu.addAction("Paste", self.paste)
-        a.setShortcut(QtGui.QKeySequence.Paste)
-        a.setEnabled(self._clipboard is not None and bool(self._clipboard.keys))
+        menu.addAction(acts["copy"])
+        menu.addAction(acts["paste"])
         menu.addSeparator()
         interp = menu.addMenu("Interpolation")
         interp.setEnabled(has_sel)
@@ -602,8 +597,7 @@ class TimelineWidget(QtWidgets.QWidget):
             act.setData(mode.value)
             act.triggered.connect(lambda _=False, m=mode: self.request_handle_type(m))
         menu.addSeparator()
-        a = menu.addAction("Frame All", self.frame_all)
-        a.setShortcut(QtGui.QKeySequence("Home"))
+        menu.addAction(acts["frame_all"])
         return menu
 
     # ------------------------------------------------------------------ drags (tools.py)
@@ -702,6 +696,8 @@ class TimelineWidget(QtWidgets.QWidget):
             hit = self._hit_key(view)
             if hit is not None and not self._selection.is_selected(*hit):
                 self._selection.select(hit[0], [hit[1]])
+            if self._menu is not None:
+                self._menu.deleteLater()
             self._menu = self.context_menu()
             self._menu.popup(ev.globalPosition().toPoint())
             return True
