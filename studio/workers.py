@@ -53,17 +53,33 @@ def lod_head(head, lod):
         head, "fingerprint", None))
 
 
+#: Levels of detail by head (id -> (head, SplatLOD, reduced head)): windows on one head share one.
+_LOD_CACHE: dict[int, tuple] = {}
+
+
+def _lod_for(head, keep: float | None):
+    from core.render.lod import DEFAULT_KEEP, build_lod
+
+    keep = DEFAULT_KEEP if keep is None else float(keep)
+    hit = _LOD_CACHE.get(id(head))
+    if hit is not None and hit[0] is head and hit[1].keep == keep:
+        return hit[1], hit[2]
+    lod = build_lod(head.cloud, keep)
+    reduced = lod_head(head, lod)
+    if len(_LOD_CACHE) >= 4:
+        _LOD_CACHE.pop(next(iter(_LOD_CACHE)))
+    _LOD_CACHE[id(head)] = (head, lod, reduced)
+    return lod, reduced
+
+
 class LodEvaluator:
     """Deforms frames of a take at a level of detail, in batches: (take, frames) -> FrameResults
     whose splats carry outward normals (back faces culled when drawn) and their rows in the full
     cloud (``source_index``). Motion [N] is filled for the kept rows (0 elsewhere)."""
 
     def __init__(self, engine: Engine, keep: float | None = None):
-        from core.render.lod import DEFAULT_KEEP, build_lod
-
         self.engine = engine
-        self.lod = build_lod(engine.head.cloud, DEFAULT_KEEP if keep is None else keep)
-        self.head = lod_head(engine.head, self.lod)
+        self.lod, self.head = _lod_for(engine.head, keep)
         self._rest_k = self.lod.rest.means.detach().cpu().numpy().astype(np.float32)
         self.num_full = self.lod.num_full
 
@@ -161,6 +177,10 @@ class _Stream:
         return frames
 
 
+#: Marks a level of detail that failed to build while idle (not retried until playback asks).
+_NO_LOD = SimpleNamespace(engine=SimpleNamespace(head=None))
+
+
 class _Loop(QThread):
     finished_frame = Signal(object)   # FrameResult, queued to the GUI thread
     finished_batch = Signal(object, object)   # (_Stream, [FrameResult]), queued to the GUI thread
@@ -202,9 +222,11 @@ class _Loop(QThread):
             return self._request is not None
 
     def lod_evaluator(self) -> LodEvaluator:
-        if self._lod is None or self._lod.engine.head is not self.engine.head:
-            self._lod = LodEvaluator(self.engine)
-        return self._lod
+        lod = self._lod
+        if lod is None or lod is _NO_LOD or lod.engine.head is not self.engine.head:
+            lod = LodEvaluator(self.engine)
+            self._lod = lod
+        return lod
 
     def _next_job(self):
         """Wait for work: a single frame request first, else a stream batch. None: stop."""
@@ -221,6 +243,8 @@ class _Loop(QThread):
                         frames = s.plan()
                     if frames:
                         return ("batch", (s, s.take, s.revision, frames))
+                elif self._lod is None or (self._lod is not _NO_LOD and self._lod.engine.head is not self.engine.head):
+                    return ("lod", None)  # idle: get the level of detail ready for playback
                 self._cond.wait(0.05)
 
     def run(self) -> None:
@@ -229,6 +253,13 @@ class _Loop(QThread):
             if job is None:
                 return
             kind, payload = job
+            if kind == "lod":
+                try:
+                    self.lod_evaluator()
+                except Exception:  # playback will report it when it needs the LOD
+                    traceback.print_exc()
+                    self._lod = _NO_LOD
+                continue
             if kind == "frame":
                 take, frame, revision = payload
                 try:

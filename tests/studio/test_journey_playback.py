@@ -1,0 +1,168 @@
+"""The animator plays a take in the real window, on a real paced audio device (a JACK dummy
+server): Space plays, playback stops at the end of the take whatever the length of its audio and
+the button shows Play again, a loop wraps (also through the silence past the audio's end), and the
+frame keys work from the transport. While playing the viewport shows the level of detail deformed
+ahead of the clock; once stopped the frame is drawn again at full quality."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from core.anim import AudioRef, Take
+from studio.engine import Engine
+from tests.core.audio.conftest import jack_device  # noqa: F401  (the session's JACK dummy server)
+
+from .windows import open_windows, wait_current
+
+pytestmark = pytest.mark.audio
+
+RATE = 48000
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return Engine()
+
+
+@pytest.fixture
+def paced_output(jack_device):  # noqa: F811
+    """Make the JACK dummy server PortAudio's default output, so the studio's player uses it."""
+    import sounddevice as sd
+
+    before = tuple(sd.default.device)
+    sd.default.device = (before[0], jack_device)
+    yield jack_device
+    sd.default.device = before
+
+
+@pytest.fixture
+def make_window(qtbot, tmp_path, engine, paced_output):
+    yield from open_windows(qtbot, tmp_path, engine)
+
+
+def recording(tmp_path, seconds: float, name: str = "voice.wav") -> str:
+    """A WAV file of a tone, ``seconds`` long."""
+    import soundfile
+
+    t = np.arange(int(seconds * RATE)) / RATE
+    path = tmp_path / name
+    soundfile.write(str(path), (0.2 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), RATE)
+    return str(path)
+
+
+def follow(w):
+    """Record the frames the window shows and whether each was a level-of-detail frame."""
+    shown = []
+    w.frame_shown.connect(lambda f: shown.append((f, w.viewport.is_lod() or w.shown.splats.source_index is not None)))
+    return shown
+
+
+def press(qtbot, widget, key, modifier=Qt.NoModifier):
+    qtbot.keyClick(widget, key, modifier)
+
+
+def wait_stopped_at_full_quality(qtbot, w, frame, timeout=30000):
+    qtbot.waitUntil(lambda: not w.is_playing(), timeout=timeout)
+    wait_current(qtbot, w)
+    qtbot.waitUntil(lambda: w.shown.frame == frame and w.shown.splats.source_index is None, timeout=timeout)
+    w.viewport.grab_rgb()  # a paint of what is on screen now
+    assert not w.viewport.is_lod() and not w.viewport.last_paint_lod
+
+
+def test_space_plays_a_take_longer_than_its_audio_to_the_take_end_and_shows_play(make_window, qtbot, tmp_path):
+    # The bundled sample's defect: the take (60 frames, 2.4 s) runs past its audio (1.0 s); playback
+    # used to park on the last frame still showing Pause. It must run on, silently, to the take's end.
+    take = Take(name="Longer", fps=25.0, duration=60, audio=AudioRef(recording(tmp_path, 1.0)))
+    w = make_window(take)
+    assert w.player.backend == "portaudio", w.player.status_message
+    assert w.player.clip_duration == pytest.approx(1.0, abs=1e-3)
+    shown = follow(w)
+    assert not w.transport.shows_pause()
+    press(qtbot, w.viewport, Qt.Key_Space)
+    assert w.is_playing() and w.transport.shows_pause() and w.transport.play_button.text() == "Pause"
+    wait_stopped_at_full_quality(qtbot, w, 59)
+    assert w.current_frame == 59 and w.transport.frame_box.value() == 59
+    assert w.timeline.current_frame() == 59
+    assert not w.transport.shows_pause() and w.transport.play_button.text() == "Play"
+    assert not w.transport.play_button.isChecked()
+    assert w.player.position_seconds() == pytest.approx(2.4, abs=1e-3)  # the take's end, not the audio's
+    played = [f for f, _ in shown]
+    assert any(f > 26 for f in played[:-1]), f"no frame past the audio's end was shown while playing: {played}"
+    assert all(b >= a for a, b in zip(played, played[1:])), "the picture went back in time"
+    assert any(lod for _, lod in shown), "playback never showed the level of detail"
+    assert w.viewport.lod_paints > 0
+    # Space again at the end plays from the start.
+    press(qtbot, w.viewport, Qt.Key_Space)
+    assert w.is_playing()
+    qtbot.waitUntil(lambda: w.current_frame < 20 and w.shown is not None, timeout=10000)
+    press(qtbot, w.viewport, Qt.Key_Space)
+    assert not w.is_playing() and not w.transport.shows_pause()
+    wait_stopped_at_full_quality(qtbot, w, w.current_frame)
+
+
+def test_a_take_shorter_than_its_audio_stops_at_its_own_end(make_window, qtbot, tmp_path):
+    take = Take(name="Shorter", fps=25.0, duration=15, audio=AudioRef(recording(tmp_path, 3.0)))
+    w = make_window(take)
+    assert w.player.backend == "portaudio"
+    press(qtbot, w.viewport, Qt.Key_Space)
+    assert w.is_playing()
+    wait_stopped_at_full_quality(qtbot, w, 14)
+    assert w.current_frame == 14 and not w.transport.shows_pause()
+    assert w.player.position_seconds() == pytest.approx(0.6, abs=1e-3)  # stopped with the take
+    assert not w.player.is_playing
+
+
+def test_a_loop_wraps_also_through_the_silence_past_the_audio(make_window, qtbot, tmp_path):
+    take = Take(name="Loop", fps=25.0, duration=50, audio=AudioRef(recording(tmp_path, 1.0)))
+    w = make_window(take)
+    shown = follow(w)
+    press(qtbot, w.viewport, Qt.Key_L)  # Loop Range: the range boxes come alive
+    for box, value in ((w.transport.loop_last, 34), (w.transport.loop_first, 20)):
+        assert box.isEnabled()
+        box.setFocus()
+        box.lineEdit().selectAll()
+        qtbot.keyClicks(box, str(value))
+        press(qtbot, box, Qt.Key_Return)
+    assert w.transport.loop_check.isChecked() and w.transport.loop_range() == (True, 20, 34)
+    press(qtbot, w.viewport, Qt.Key_Space)
+    assert w.is_playing()
+    played = lambda: [f for f, _ in shown]  # noqa: E731
+    # A wrap (a frame after a later one), having been past the audio's end (frame 25) first.
+    qtbot.waitUntil(lambda: any(b < a for a, b in zip(played(), played()[1:])) and max(played()) > 26,
+                    timeout=20000)
+    press(qtbot, w.viewport, Qt.Key_Space)
+    assert not w.is_playing() and not w.transport.shows_pause()
+    assert all(20 <= f <= 34 for f in played()), played()
+    wait_stopped_at_full_quality(qtbot, w, w.current_frame)
+    assert 20 <= w.current_frame <= 34
+
+
+@pytest.mark.parametrize("focus", ["play_button", "slider"])
+def test_frame_keys_from_the_transport(make_window, qtbot, tmp_path, focus):
+    take = Take(name="Keys", fps=25.0, duration=30, audio=AudioRef(recording(tmp_path, 1.0)))
+    w = make_window(take)
+    target = getattr(w.transport, focus)
+    target.setFocus()
+    qtbot.waitUntil(target.hasFocus)
+    press(qtbot, target, Qt.Key_Right)
+    assert w.current_frame == 1
+    press(qtbot, target, Qt.Key_Right)
+    press(qtbot, target, Qt.Key_Left)
+    assert w.current_frame == 1 and w.transport.frame_box.value() == 1
+    press(qtbot, target, Qt.Key_Right, Qt.ShiftModifier)
+    assert w.current_frame == 29 and w.transport.frame_box.value() == 29 and w.timeline.current_frame() == 29
+    wait_current(qtbot, w)
+    assert w.shown.frame == 29
+    press(qtbot, target, Qt.Key_Left, Qt.ShiftModifier)
+    assert w.current_frame == 0 and w.transport.slider.value() == 0
+    # A step while playing stops playback first (and the button shows Play).
+    press(qtbot, w.viewport, Qt.Key_Space)
+    assert w.is_playing()
+    qtbot.waitUntil(lambda: w.current_frame >= 3, timeout=10000)
+    target.setFocus()
+    at = w.current_frame
+    press(qtbot, target, Qt.Key_Right)
+    assert not w.is_playing() and not w.transport.shows_pause()
+    assert w.current_frame in (at + 1, at + 2)  # the clock may have moved on by one frame meanwhile
+    wait_current(qtbot, w)
