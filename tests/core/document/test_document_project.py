@@ -305,3 +305,18 @@ def test_discarding_removes_the_autosave_so_nothing_is_offered_next_time(tmp_pat
     assert saver.discard() is None  # nothing left to remove
     # The edits still in the window are autosaved again on the next due tick.
     assert saver.tick(10) == side
+
+
+@pytest.mark.parametrize("channel", ["jaw_open", "lip_round", "lip_close", "lip_stretch"])
+def test_speech_source_flags_survive_save_and_load(tmp_path, channel):
+    """The override flag (the animator's lip-sync fix) and driven_by_audio are written and read
+    back for every speech control."""
+    take = Take(duration=20).with_speech(channel, SpeechDrive(driven_by_audio=True, override=True))
+    take = take.with_speech("lip_round" if channel != "lip_round" else "jaw_open", SpeechDrive(False, False))
+    p = tmp_path / "s.emz"
+    save_take(take, p)
+    raw = json.loads(p.read_text())
+    assert raw["tracks"][channel]["override"] is True and raw["tracks"][channel]["driven_by_audio"] is True
+    back = load_take(p)
+    assert back.speech == take.speech
+    assert back.speech[channel].override and back.speech[channel].uses_curve
