@@ -24,7 +24,7 @@ from .. import theme
 from . import keymap
 from .items import FrameAxis, LaneItems, LaneLabels
 from .layout import (
-    KEY_HIT_PX, PLAYHEAD_GRAB_PX, WAVEFORM_LANE, LaneLayout, Selection, value_to_lane_y,
+    KEY_HIT_PX, PLAYHEAD_GRAB_PX, LaneLayout, Selection, value_to_lane_y,
 )
 from .tools import BoxSelectTool, KeyMoveTool, PanTool, ScrubTool, Tool
 
