@@ -467,3 +467,35 @@ def test_main_opens_a_recording_or_a_take(qtbot, tmp_path, kind):
     else:
         assert seen["path"] == emz
     assert seen["title"].startswith("EmoZone Studio - hello")
+
+
+def test_an_unreadable_recording_of_a_take_gets_an_error_not_a_relink(open_window, qtbot, tmp_path,
+                                                                      monkeypatch, modals):
+    bad = tmp_path / "noise.wav"
+    bad.write_bytes(b"RIFF\x10\x00\x00\x00WAVEjunk" * 30)
+    emz = tmp_path / "t.emz"
+    save_take(Take(name="t", duration=20, audio=AudioRef(str(bad))), emz)
+    w = open_window()
+    errors = []
+    w.error_shown.connect(errors.append)
+    patch_open_dialog(monkeypatch, emz)
+    qtbot.keyClick(w.viewport, Qt.Key_O, Qt.ControlModifier)
+    qtbot.wait(200)
+    assert w.document.path == emz and errors and str(bad) in errors[-1]
+    assert w.document.take.audio.path == str(bad) and not has_waveform(w)
+    assert "relink_box" not in modals.seen + modals.unexpected
+
+
+def test_locate_with_an_unreadable_file_keeps_the_take(open_window, qtbot, tmp_path, monkeypatch, modals):
+    emz, old, moved = _take_with_moved_audio(tmp_path)
+    junk = tmp_path / "junk.wav"
+    junk.write_bytes(b"not audio" * 50)
+    w = open_window()
+    errors = []
+    w.error_shown.connect(errors.append)
+    modals.expect("relink_box", click_named("relink_locate"))
+    patch_open_dialog(monkeypatch, emz, junk)
+    qtbot.keyClick(w.viewport, Qt.Key_O, Qt.ControlModifier)
+    qtbot.waitUntil(lambda: bool(errors), timeout=10000)
+    assert str(junk) in errors[-1]
+    assert w.document.take.audio.path == str(old) and not w.document.is_dirty
