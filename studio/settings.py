@@ -97,3 +97,20 @@ class StudioSettings:
 
     def sync(self) -> None:
         self.qs.sync()
+
+
+def bind_timeline_view_state(settings: StudioSettings, timeline, channel_list=None) -> None:
+    """Lane heights and hidden lanes survive reopening the studio: bring back the saved
+    ``view_state()`` (the channel list's V toggles follow it) and save it whenever the user changes
+    it (``view_state_changed``)."""
+    from core.anim.take import CHANNEL_NAMES
+
+    state = settings.timeline_view_state()
+    if state is not None:
+        timeline.restore_view_state(state)
+        if channel_list is not None:
+            visible = set(timeline.visible_channels())
+            for channel in CHANNEL_NAMES:
+                channel_list.set_channel_visible(channel, channel in visible)
+    timeline.view_state_changed.connect(lambda: settings.save_timeline_view_state(timeline.view_state()))
+

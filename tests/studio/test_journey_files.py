@@ -499,3 +499,43 @@ def test_locate_with_an_unreadable_file_keeps_the_take(open_window, qtbot, tmp_p
     qtbot.waitUntil(lambda: bool(errors), timeout=10000)
     assert str(junk) in errors[-1]
     assert w.document.take.audio.path == str(old) and not w.document.is_dirty
+
+
+# ------------------------------------------------------------------- lanes survive reopening
+
+
+def _wheel(widget, steps: int, mods):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QWheelEvent
+
+    centre = QPointF(widget.width() / 2, widget.height() / 2)
+    ev = QWheelEvent(centre, widget.mapToGlobal(centre), QPoint(), QPoint(0, 120 * steps),
+                     Qt.NoButton, mods, Qt.NoScrollPhase, False)
+    QApplication.sendEvent(widget, ev)
+
+
+def test_lane_heights_and_hidden_lanes_survive_reopening_the_studio(open_window, qtbot):
+    from PySide6.QtWidgets import QScrollArea
+
+    w = open_window()
+    px0 = w.timeline.view_state()["lane_px"]
+    assert "AU04" in w.timeline.visible_channels()
+    button = w.channel_list.button("AU04", "visible")
+    area = button.parentWidget()
+    while area is not None and not isinstance(area, QScrollArea):
+        area = area.parentWidget()
+    if area is not None:
+        area.ensureWidgetVisible(button)
+        qtbot.wait(20)
+    qtbot.mouseClick(button, Qt.LeftButton)  # V: hide AU04's lane
+    assert "AU04" not in w.timeline.visible_channels()
+    _wheel(w.timeline.plot_viewport(), 2, Qt.ControlModifier)  # Ctrl+wheel: taller lanes
+    state = w.timeline.view_state()
+    assert state["lane_px"] > px0 * 1.2 and state["hidden_channels"] == ["AU04"]
+    assert w.close()
+
+    w2 = open_window()
+    assert w2.timeline.view_state() == state
+    assert "AU04" not in w2.timeline.visible_channels()
+    assert not w2.channel_list.button("AU04", "visible").isChecked()
+    assert w2.channel_list.button("AU12", "visible").isChecked()
