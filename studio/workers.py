@@ -31,6 +31,8 @@ from .engine import Engine, FrameResult
 STREAM_BATCH = 4
 #: Frames the stream may run ahead of the clock (the ring's size).
 STREAM_AHEAD = 10
+#: At most every this many frames is deformed when the GUI shows fewer (see _Stream.stride).
+STREAM_MAX_STRIDE = 4
 
 
 def lod_head(head, lod):
@@ -139,6 +141,7 @@ class _Stream:
         self.ring: dict[int, FrameResult] = {}
         self.made: set[int] = set()  # frames deformed or under way that the clock has not passed
         self.batch_s = 0.0         # seconds the last batch took
+        self.step = 1.0            # frames the clock moves between two requests (running mean)
 
     def after(self, f: int) -> int | None:
         """The frame played after f (None past the take's end)."""
@@ -170,11 +173,27 @@ class _Stream:
 
         A frame that would be ready only after the clock reached it is not deformed at all: the
         batch starts about one batch's time ahead of the clock."""
-        lead = int(math.ceil(self.batch_s * self.take.fps)) if self.batch_s else 0
+        lead = min(int(math.ceil(self.batch_s * self.take.fps)) if self.batch_s else 0, STREAM_AHEAD)
+        stride = self.stride()
         frames = [f for i, f in enumerate(self.upcoming(STREAM_AHEAD + 1))
-                  if i >= min(lead, STREAM_AHEAD) and f not in self.made][:STREAM_BATCH]
+                  if i >= lead and (i - lead) % stride == 0 and f not in self.made][:STREAM_BATCH]
         self.made.update(frames)
         return frames
+
+    def stride(self) -> int:
+        """Deform every n-th frame: n is how many frames the clock moves between two requests
+        of the GUI (a GUI busy drawing cannot show more, so deforming them all only steals its CPU)."""
+        return int(min(max(math.floor(self.step + 0.25), 1), STREAM_MAX_STRIDE))
+
+    def steps_from(self, g: int, f: int, limit: int) -> int | None:
+        """How many frames of play lead from g to f (None if more than ``limit``)."""
+        for n in range(limit + 1):
+            if g == f:
+                return n
+            g = self.after(g)
+            if g is None:
+                return None
+        return None
 
 
 #: Marks a level of detail that failed to build while idle (not retried until playback asks).
@@ -374,9 +393,18 @@ class DeformWorker(QObject):
 
     def _want(self, s: _Stream, frame: int) -> None:
         with s.lock:
+            moved = s.steps_from(s.wanted, frame, STREAM_AHEAD)
+            if moved:
+                s.step = 0.7 * s.step + 0.3 * moved
+            result = s.ring.pop(frame, None)
+            if result is None:
+                # Deforming every n-th frame: the newest ready frame the clock passed less than
+                # a stride ago stands in (never one ahead of the sound).
+                near = [(n, g) for g in s.ring for n in [s.steps_from(g, frame, s.stride() - 1)] if n]
+                if near:
+                    result = s.ring.pop(min(near)[1])
             s.wanted = frame
             self.stream_skipped += s.forget_passed()  # what the clock has passed is of no use
-            result = s.ring.pop(frame, None)
         self._loop.wake()
         if result is not None:
             self.stream_shown += 1

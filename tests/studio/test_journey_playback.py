@@ -166,3 +166,49 @@ def test_frame_keys_from_the_transport(make_window, qtbot, tmp_path, focus):
     assert not w.is_playing() and not w.transport.shows_pause()
     assert w.current_frame in (at + 1, at + 2)  # the clock may have moved on by one frame meanwhile
     wait_current(qtbot, w)
+
+
+# ------------------------------------------------------------------ the stream's rules, no clock
+def test_the_stream_follows_the_loop_and_deforms_every_nth_frame_when_the_gui_skips():
+    from studio.workers import STREAM_AHEAD, _Stream
+
+    take = Take(name="S", fps=25.0, duration=20)
+    s = _Stream(take, 0, 17, (False, 0, 0))
+    assert s.upcoming(5) == [17, 18, 19]  # the take's end: nothing after frame 19
+    s = _Stream(take, 0, 8, (True, 5, 9))
+    assert s.upcoming(7) == [8, 9, 5, 6, 7]
+    assert s.steps_from(9, 6, 5) == 2 and s.steps_from(6, 9, 2) is None
+    s = _Stream(Take(name="S", fps=25.0, duration=200), 0, 10, (False, 0, 0))
+    assert s.plan() == [10, 11, 12, 13]  # a GUI keeping up: every frame, from the one heard
+    assert s.plan() == [14, 15, 16, 17]
+    s = _Stream(Take(name="S", fps=25.0, duration=200), 0, 10, (False, 0, 0))
+    s.step, s.batch_s = 3.0, 0.1  # the GUI sees every third frame; a batch takes 2.5 frames
+    frames = s.plan()
+    assert frames == [13, 16, 19, 20 + 2][:len(frames)] and all(f - 10 <= STREAM_AHEAD for f in frames)
+
+
+def test_a_frame_the_gui_missed_is_replaced_by_the_newest_one_behind_never_one_ahead(engine, qtbot):
+    from studio.workers import DeformWorker, _Stream
+
+    worker = DeformWorker(engine)
+    try:
+        take = Take(name="S", fps=25.0, duration=100)
+        worker.start_stream(take, 10, 0)
+        s = worker._stream
+        worker._loop.set_stream(None)  # this test plays the worker's part by hand
+        shown = []
+        worker.frame_ready.connect(lambda r: shown.append(r.frame))
+        fake = lambda f: type("R", (), {"frame": f, "revision": 0})()  # noqa: E731
+        with s.lock:
+            s.step = 4.0  # the GUI has been seeing every fourth frame
+            s.ring.update({10: fake(10), 13: fake(13), 16: fake(16)})
+        worker.request(take, 12, 0)  # 12 was never deformed: 10 stands in, not 13 (ahead of the sound)
+        assert shown == [10] and 13 in s.ring
+        worker.request(take, 13, 0)
+        assert shown == [10, 13]
+        worker.request(take, 20, 0)  # 16 is 4 frames behind, more than a stride: dropped, not shown
+        assert shown == [10, 13] and not s.ring
+        assert isinstance(s, _Stream)
+    finally:
+        worker.stop_stream()
+        worker.shutdown()
