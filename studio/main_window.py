@@ -47,7 +47,7 @@ from .files import FILE_FILTER, FileWorkflow  # noqa: F401  (FILE_FILTER: re-exp
 from .intents import Intents
 from .playback import TICK_MS, PlaybackController  # noqa: F401  (TICK_MS: re-exported)
 from .session import load_clip_for, sample_take
-from .settings import StudioSettings, bind_timeline_view_state
+from .settings import StudioSettings
 from .undo import UndoBridge
 from .workers import DeformWorker
 
@@ -55,6 +55,8 @@ DOCK_TIMELINE = "timeline"
 DOCK_CHANNELS = "channels"
 DOCK_AUS = "aus"
 APP_TITLE = "EmoZone Studio"
+#: The timeline dock never opens shorter than this (a saved layout could leave it two lanes tall).
+MIN_TIMELINE_PX = 200
 
 
 class MainWindow(QMainWindow):
@@ -76,6 +78,7 @@ class MainWindow(QMainWindow):
         self.playback = PlaybackController(lambda: self.document.take, self)
         self.files = FileWorkflow(self, autosave_interval_s)
         self.worker = DeformWorker(self.engine, self)
+        self.playback.attach_worker(self.worker, lambda: self.document.history.revision)
         self.clip = None
         self.preview_take = None  # a drag's live result, shown but not (yet) in the document
         self.shown: FrameResult | None = None
@@ -95,7 +98,6 @@ class MainWindow(QMainWindow):
         actions.build_menus(self)
         actions.build_key_bar(self)
         self.intents.connect(self.timeline, self.channel_list, self.au_panel)
-        bind_timeline_view_state(self.settings, self.timeline, self.channel_list)  # B2: lanes persist
         self.set_current_channel(self.channel_combo.currentData())
         self.statusBar().showMessage("Ready")
         self._engine_label = QLabel(" · ".join(self.engine.notes))
@@ -552,10 +554,23 @@ class MainWindow(QMainWindow):
         state = self.settings.window_state()
         if state is not None:
             self.restoreState(state)
+            self._clamp_pending = True
         else:
             # The viewport gets most of the height; the timeline shows about a dozen lanes.
             self.resizeDocks([self.docks[DOCK_TIMELINE]], [280], Qt.Vertical)
             self.resizeDocks([self.docks[DOCK_CHANNELS], self.docks["display"]], [290, 300], Qt.Horizontal)
+
+    def showEvent(self, ev) -> None:
+        super().showEvent(ev)
+        if getattr(self, "_clamp_pending", False):
+            self._clamp_pending = False
+            QTimer.singleShot(0, self._clamp_docks)
+
+    def _clamp_docks(self) -> None:
+        """After a restored layout: give the timeline a usable height again."""
+        dock = self.docks[DOCK_TIMELINE]
+        if dock.isVisible() and not dock.isFloating() and dock.height() < MIN_TIMELINE_PX:
+            self.resizeDocks([dock], [max(MIN_TIMELINE_PX, 280)], Qt.Vertical)
 
     def closeEvent(self, ev) -> None:
         if not self.maybe_save():

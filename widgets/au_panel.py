@@ -110,7 +110,7 @@ class AUPanel(QtWidgets.QWidget):
                 lay.addWidget(row)
         lay.addStretch(1)
         scroll.setWidget(body)
-        self.setMinimumWidth(260)
+        self.setMinimumWidth(236)
         self._sync()
 
     # ------------------------------------------------------------------ model -> widget

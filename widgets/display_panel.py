@@ -43,6 +43,10 @@ class DisplayPanel(QWidget):
         self._drivers = [key for key, _label in drivers]
         for key, label in drivers:
             self.driver_combo.addItem(label, key)
+        for combo in (self.overlay_combo, self.zone_combo, self.driver_combo):
+            # Narrow docks (a 1280-px screen) elide the labels rather than widen the window.
+            combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(8)
         form.addRow("Overlay", self.overlay_combo)
         form.addRow("Zone", self.zone_combo)
         form.addRow("Driver", self.driver_combo)

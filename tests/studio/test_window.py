@@ -219,3 +219,24 @@ def test_a_key_dragged_with_the_mouse_in_the_timeline_is_one_undo_step(make_wind
     assert len(w.document.history) == 2 and w.document.history.undo_text == "Move keys"
     qtbot.keyClick(w.viewport, Qt.Key_Z, Qt.ControlModifier)
     assert w.document.take.curves["AU12"].keys[0].frame == 5
+
+
+def test_the_window_fits_a_1280_px_screen(make_window, qtbot):
+    w = make_window()
+    # 1280 less a window frame: no panel, toolbar or the transport may hold it wider
+    assert w.minimumSizeHint().width() <= 1264, w.minimumSizeHint()
+    w.resize(1264, 720)
+    qtbot.waitUntil(lambda: w.width() == 1264)
+    assert w.viewport.width() > 300 and w.timeline.width() > 600
+
+
+def test_a_restored_layout_never_leaves_the_timeline_two_lanes_tall(make_window, qtbot):
+    from studio.main_window import DOCK_TIMELINE, MIN_TIMELINE_PX
+
+    w = make_window()
+    dock = w.docks[DOCK_TIMELINE]
+    w.resizeDocks([dock], [40], Qt.Vertical)
+    qtbot.waitUntil(lambda: dock.height() < MIN_TIMELINE_PX)
+    assert w.close()  # saves the layout with the squashed timeline
+    w2 = make_window()
+    qtbot.waitUntil(lambda: w2.docks[DOCK_TIMELINE].height() >= MIN_TIMELINE_PX)
