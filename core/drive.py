@@ -336,13 +336,20 @@ class ModelDriver(_TakeDriver):
             self.checkpoint = None
         self.model = model.eval()
         self.chunk = int(chunk)
+        self._au_all = None  # AU curves of every take frame [duration, 17], sampled on first use
         key = self._key(take, audio)
         self._state = _state if _state is not None and _state.key == key else _ModelState(key)
 
     def _key(self, take: "Take", audio) -> tuple:
-        """What the cache depends on besides the AU curves: the audio, the frame rate and length."""
-        where = take.audio.path if take.audio is not None else None
-        return (id(self.model), id(audio) if audio is not TAKE_AUDIO else where, float(take.fps), int(take.duration))
+        """What the cache depends on besides the AU curves: the model, the audio (by file: the
+        take's, or the clip's), the frame rate and the length."""
+        if audio is TAKE_AUDIO:
+            sound = take.audio.path if take.audio is not None else None
+        elif audio is None:
+            sound = None
+        else:
+            sound = getattr(audio, "path", None) or id(audio)
+        return (id(self.model), sound, float(take.fps), int(take.duration))
 
     def retake(self, take: "Take", audio=None, keep_audio: bool = True) -> "ModelDriver":
         """A driver for ``take`` (an edit of this one) that shares this driver's deformation cache
@@ -388,10 +395,11 @@ class ModelDriver(_TakeDriver):
             raise DriveError("frame indices must be finite")
         last = self.take.duration - 1
         idx = [int(i) for i in np.clip(np.rint(f), 0, last)]
-        au = torch.as_tensor(self.take.evaluate_au(np.arange(self.take.duration, dtype=np.float64)),
-                             dtype=torch.float32)
+        if self._au_all is None:  # the take never changes under a driver: its curves are sampled once
+            self._au_all = torch.as_tensor(self.take.evaluate_au(np.arange(self.take.duration, dtype=np.float64)),
+                                           dtype=torch.float32)
         with self._state.lock, torch.no_grad():
-            return self.deformation_cache().frames(idx, au)
+            return self.deformation_cache().frames(idx, self._au_all)
 
     def attention_bias(self) -> tuple[np.ndarray | None, tuple[str, ...]]:
         """The model's per-Gaussian attention bias [N, J] and its J tokens' names (None, () without)."""
