@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """EmoZone Studio entry point.
 
-With no arguments it opens the studio on the default head. Sub-commands run headless; each lives
+With no arguments it opens the studio on the default head and the sample take; with a take file
+or a recording (``main.py voice.m4a [--fps 30]``) it opens that, a recording as a new take.
+Sub-commands run headless (``main.py new voice.m4a -o take.emz`` writes the same take); each lives
 in core/commands/<name>.py, or studio/commands/<name>.py when it needs the GUI (NAME, HELP,
 add_arguments(parser), run(args) -> int), and is discovered here, so adding a command needs no
 edit to this file. Heavy imports happen inside run().
