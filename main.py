@@ -39,7 +39,10 @@ def _commands():
 
 
 def build_parser(commands) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="main.py", description="EmoZone Studio: AU-controlled 3DGS talking heads.")
+    parser = argparse.ArgumentParser(
+        prog="main.py", description="EmoZone Studio: AU-controlled 3DGS talking heads.",
+        epilog="Without a COMMAND it opens the studio: main.py [AUDIO_OR_TAKE] [--fps N] opens a take "
+               "file (.emz), or a new take on a recording (WAV, FLAC, OGG, MP3, M4A...) at N fps (default 25).")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, mod in commands.items():
         p = sub.add_parser(name, help=getattr(mod, "HELP", ""), description=getattr(mod, "HELP", ""))
