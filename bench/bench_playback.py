@@ -7,7 +7,12 @@ heard, in frames (negative: the picture is behind the sound). Frames per second:
 painted per second of playback. Runs several times (other work on the machine disturbs a run) and
 reports every run and the best.
 
-    xvfb-run -a -s "-screen 0 1600x1000x24" python -m bench playback [--runs 3] [--jack] [--size 1280x800]
+    xvfb-run -a -s "-screen 0 1600x1000x24" python -m bench playback [--runs 3] [--jack] [--compare] [--size 1280x800]
+
+--compare alternates runs of the studio's playback with runs of the path it replaced (every frame
+deformed and drawn at full quality on request, no stream ahead of the clock), so both are measured
+under the same load. Each run also prints the load average and the share of the two cores the
+process got (the machine is shared with other work).
 
 --jack starts a JACK dummy server (48 kHz, 1024-frame periods; `jackd` must be installed) so the
 clock is a paced audio device's, as with a sound card; without it the default output device is
@@ -48,8 +53,9 @@ def _start_jack():
     raise SystemExit("bench playback --jack: jackd started but PortAudio lists no JACK device")
 
 
-def _one_run(app, w) -> dict:
-    """Play the take from frame 0 to its end; returns the measurements of this run."""
+def _one_run(app, w, full_quality: bool = False) -> dict:
+    """Play the take from frame 0 to its end; returns the measurements of this run.
+    full_quality: without the worker's stream (every frame requested and drawn in full)."""
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
 
@@ -63,13 +69,20 @@ def _one_run(app, w) -> dict:
 
     w.seek(0)
     _wait(app, lambda: w.shown is not None and w.shown.frame == 0 and not w.worker.busy, 30)
+    worker = w.playback.worker
+    if full_quality:
+        w.playback.worker = None
     w.viewport.frame_drawn.connect(on_paint)
+    load0 = os.getloadavg()[0]
+    c0 = time.process_time()
     t0 = time.perf_counter()
     QTest.keyClick(w.viewport, Qt.Key_Space)
     if not w.is_playing():  # no window manager made the window active: Space's shortcut is off
         w.toggle_playing()
     _wait(app, lambda: not w.is_playing(), take.duration / take.fps + 30)
     t1 = time.perf_counter()
+    cpu = time.process_time() - c0
+    w.playback.worker = worker
     # After the stop: the last frame, at full quality, and the button shows Play again.
     _wait(app, lambda: w.shown is not None and not w.viewport.is_lod() and w.shown.frame == w.current_frame, 30)
     w.viewport.repaint()
@@ -92,6 +105,9 @@ def _one_run(app, w) -> dict:
         "stopped_on_play": not w.transport.shows_pause(),
         "full_after_stop": not w.viewport.is_lod(),
         "skipped": w.worker.stream_skipped,
+        "load": max(load0, os.getloadavg()[0]),
+        "cpu_share": cpu / (2 * (t1 - t0)),
+        "mode": "full quality" if full_quality else "studio",
     }
 
 
@@ -109,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--jack", action="store_true", help="play on a JACK dummy server (a paced device)")
     parser.add_argument("--size", default="1280x800", help="window size")
+    parser.add_argument("--compare", action="store_true",
+                        help="alternate with runs of the full-quality path (no level of detail, no frames ahead)")
     args = parser.parse_args(argv)
     jack = _start_jack() if args.jack else None
     try:
@@ -134,17 +152,24 @@ def main(argv: list[str] | None = None) -> int:
               f"{w.player.clip_duration:.3f} s of audio), default head ({lod.num_full:,} Gaussians, "
               f"level of detail {len(lod):,}), viewport {vw}x{vh}, clock: {w.player.backend}")
         runs = []
+        modes = [False, True] if args.compare else [False]
         for i in range(args.runs):
-            r = _one_run(app, w)
-            runs.append(r)
-            print(f"  run {i + 1}: {r['fps']:.1f} frames/s shown over {r['seconds']:.2f} s "
-                  f"({r['shown']} frames, {r['lod']} at the level of detail); lag shown - heard: "
-                  f"mean {r['lag_mean']:+.2f}, min {r['lag_min']:+d}, max {r['lag_max']:+d} frames; "
-                  f"stopped on frame {r['end_frame']}, button shows Play: {r['stopped_on_play']}, "
-                  f"full quality after stop: {r['full_after_stop']}", flush=True)
-        best = max(runs, key=lambda r: r["fps"])
-        print(f"best: {best['fps']:.1f} frames/s shown, lag mean {best['lag_mean']:+.2f} frames, "
-              f"max {best['lag_max']:+d}, min {best['lag_min']:+d}")
+            for full in modes:
+                r = _one_run(app, w, full)
+                runs.append(r)
+                print(f"  run {i + 1} ({r['mode']}, load {r['load']:.1f}, the process got {r['cpu_share']:.0%} "
+                      f"of 2 cores): {r['fps']:.1f} frames/s shown over {r['seconds']:.2f} s "
+                      f"({r['shown']} frames, {r['lod']} at the level of detail); lag shown - heard: "
+                      f"mean {r['lag_mean']:+.2f}, min {r['lag_min']:+d}, max {r['lag_max']:+d} frames; "
+                      f"stopped on frame {r['end_frame']}, button shows Play: {r['stopped_on_play']}, "
+                      f"full quality after stop: {r['full_after_stop']}", flush=True)
+        for mode in ("studio", "full quality"):
+            mine = [r for r in runs if r["mode"] == mode]
+            if not mine:
+                continue
+            best = max(mine, key=lambda r: r["fps"])
+            print(f"best ({mode}): {best['fps']:.1f} frames/s shown, lag mean {best['lag_mean']:+.2f} frames, "
+                  f"max {best['lag_max']:+d}, min {best['lag_min']:+d} (load {best['load']:.1f})")
         w.document.history.set_clean()
         w.close()
         QApplication.processEvents()

@@ -27,6 +27,8 @@ RGB_COLUMNS = gl_backend.RGB_COLUMNS
 
 #: Fraction of the full resolution used while dragging.
 DRAG_SCALE = 0.5
+#: Fraction of the full resolution a level of detail (playback) is drawn at, then upscaled.
+PLAYBACK_SCALE = 1.0
 #: Delay before redrawing at full resolution once interaction stops (ms).
 SETTLE_MS = 180
 #: Degrees of orbit per pixel dragged.
@@ -273,8 +275,9 @@ class Viewport(QOpenGLWidget):
             return
         self._apply_colours()
         lod = self.is_lod()
-        if self._dragging:
-            lw, lh = max(int(w * DRAG_SCALE), 1), max(int(h * DRAG_SCALE), 1)
+        scale = DRAG_SCALE if self._dragging else (PLAYBACK_SCALE if lod else 1.0)
+        if scale < 1.0:
+            lw, lh = max(int(w * scale), 1), max(int(h * scale), 1)
             fbo, tex = self._low_target(lw, lh)
             n = self._renderer.draw(self._splats, self.orbit.camera(lw, lh), fbo, lw, lh, BACKGROUND, flip_y=True,
                                     cull_back=lod)
