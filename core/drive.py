@@ -308,7 +308,8 @@ class ModelDriver(_TakeDriver):
     head: a core.head.Head; take: the Take. Give ``model`` (an EmoZoneModel already loaded for this
     head) or ``checkpoint`` (a path; default: the shipped core.model.checkpoint.DEFAULT_CHECKPOINT),
     which is loaded now: a bad file raises CheckpointError naming it. audio: see _TakeDriver (the
-    model hears the take's audio as log-mel windows; None: silence).
+    model hears the take's audio as log-mel windows, moved by the take's audio offset as the rig's
+    speech is; None: silence).
 
     Deformed frames are kept in a core.model.inference.DeformationCache built on first use, so a
     frame is decoded once; ``retake(edited_take)`` gives a driver for an edit of the same take that
@@ -349,7 +350,11 @@ class ModelDriver(_TakeDriver):
             sound = None
         else:
             sound = getattr(audio, "path", None) or id(audio)
-        return (id(self.model), sound, float(take.fps), int(take.duration))
+        offset = float(take.audio.offset) if take.audio is not None and sound is not None else 0.0
+        return (id(self.model), sound, offset, float(take.fps), int(take.duration))
+
+    def _offset(self) -> float:
+        return float(self.take.audio.offset) if self.take.audio is not None and self.audio_clip() is not None else 0.0
 
     def retake(self, take: "Take", audio=None, keep_audio: bool = True) -> "ModelDriver":
         """A driver for ``take`` (an edit of this one) that shares this driver's deformation cache
@@ -365,12 +370,15 @@ class ModelDriver(_TakeDriver):
 
         from core.audio.features import log_mel, mel_windows
 
-        clip = self.audio_clip()
-        if clip is not None:
-            mono = clip.analysis()
-        else:
-            from core.audio.decode import ANALYSIS_RATE
+        from core.audio.decode import ANALYSIS_RATE
 
+        clip = self.audio_clip()
+        mono = clip.analysis() if clip is not None else np.zeros(0, np.float32)
+        # The take's audio offset moves the sound on the timeline (as it does the rig's speech):
+        # silence before a late start, the clip's head cut off for an early one.
+        shift = int(round(self._offset() * ANALYSIS_RATE))
+        mono = np.concatenate([np.zeros(shift, np.float32), mono]) if shift >= 0 else mono[-shift:]
+        if len(mono) == 0:
             mono = np.zeros(int(np.ceil(self.take.duration / self.fps * ANALYSIS_RATE)) + 1, np.float32)
         window = self.model.config.audio_window
         return torch.as_tensor(mel_windows(log_mel(mono), self.fps, self.take.duration, window))

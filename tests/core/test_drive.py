@@ -125,3 +125,27 @@ def test_unknown_drivers_and_misplaced_checkpoints_are_refused(head):
         make_driver("neural", head, take)
     with pytest.raises(DriveError, match="'model' driver"):
         make_driver("rig", head, take, checkpoint=DEFAULT_CHECKPOINT)
+
+
+def test_the_model_hears_the_audio_where_the_take_places_it(model_driver, head, voice):
+    """An audio offset of 0.2 s is the same sound as the clip with 0.2 s of silence in front of it,
+    for the model as for the rig's speech (the studio used to ignore the offset for the model)."""
+    import dataclasses
+
+    from core.anim.take import AudioRef
+    from core.audio.decode import AudioClip
+
+    clip = load_audio(voice)
+    late = make_take(voice, duration=12)
+    late = dataclasses.replace(late, audio=AudioRef(str(voice), offset=0.2))
+    padded = AudioClip(np.concatenate([np.zeros((int(0.2 * clip.sample_rate), clip.channels), np.float32),
+                                       clip.samples]), clip.sample_rate)
+    model = model_driver.model
+    shifted = make_driver("model", head, late, model=model, audio=clip)._features()
+    silence_first = make_driver("model", head, make_take(voice, duration=12), model=model, audio=padded)._features()
+    unshifted = make_driver("model", head, make_take(voice, duration=12), model=model, audio=clip)._features()
+    torch.testing.assert_close(shifted, silence_first, atol=0.05, rtol=0)  # resampling edges differ a little
+    assert (shifted - unshifted).abs().max() > 1.0
+    # The rig's speech moves the same way: nothing at frame 2 (0.08 s) with the late start.
+    _, speech = make_driver("rig", head, late, audio=clip).controls(np.array([2.0]))
+    assert np.all(speech == 0)
