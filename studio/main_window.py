@@ -281,6 +281,7 @@ class MainWindow(QMainWindow):
         self._sync_timeline()
         if reset_view:
             self.viewport.set_orbit(take.camera.to_orbit()) if take.camera.distance != 1.0 else self.viewport.frame_all()
+            self.timeline.frame_time()  # B2: another take is seen whole, not at the last one's zoom
         self._update_title()
 
     def _update_title(self) -> None:
@@ -328,8 +329,11 @@ class MainWindow(QMainWindow):
         if (take.audio, take.duration, take.fps) != self._audio_key:
             # B2: Import Audio / relink (or their undo) changed the sound or the length.
             self.set_playing(False)
+            resized = take.duration != self._audio_key[1]
             self.playback.current_frame = min(self.current_frame, take.duration - 1)
             self._load_take_state(reset_view=False)
+            if resized:
+                self.timeline.frame_time()  # the whole recording (or the take as it was) in view
             self.request_frame(self.current_frame, edit=True)
             return
         self._update_title()

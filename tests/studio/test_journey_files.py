@@ -184,6 +184,8 @@ def test_new_from_audio_by_menu_makes_a_take_as_long_as_the_recording(open_windo
     assert take.audio == AudioRef(str(wav), 0.0)
     assert w.windowTitle() == "EmoZone Studio - greeting"
     assert w.transport.frame_box.maximum() == 119  # the transport shows the recording's length
+    first, last = w.timeline.frame_range()
+    assert first <= 0 and 119 <= last < 140  # the timeline shows the whole new take, not the old zoom
     assert has_waveform(w)
     assert take.curves["AU45"].keys  # auto-blink is on
     # The mouth follows the recording: some frame of the first half second opens it.
@@ -244,11 +246,14 @@ def test_import_audio_grows_the_take_and_one_undo_restores_the_silent_take(open_
     assert len(w.document.history) == 1 and w.document.history.undo_text == f"Import audio {wav.name}"
     assert w.windowTitle().endswith("*")
     assert has_waveform(w) and w.transport.frame_box.maximum() == 74
+    first, last = w.timeline.frame_range()
+    assert first <= 0 and 74 <= last < 90  # the grown take is seen whole
     wait_current(qtbot, w)
 
     qtbot.keyClick(w.viewport, Qt.Key_Z, Qt.ControlModifier)
     assert w.document.take is silent
     assert not has_waveform(w) and w.transport.frame_box.maximum() == 39
+    assert w.timeline.frame_range()[1] < 50
     assert not w.windowTitle().endswith("*")
     wait_current(qtbot, w)
     qtbot.keyClick(w.viewport, Qt.Key_Z, Qt.ControlModifier | Qt.ShiftModifier)
