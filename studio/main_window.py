@@ -47,7 +47,7 @@ from .files import FILE_FILTER, FileWorkflow  # noqa: F401  (FILE_FILTER: re-exp
 from .intents import Intents
 from .playback import TICK_MS, PlaybackController  # noqa: F401  (TICK_MS: re-exported)
 from .session import load_clip_for, sample_take
-from .settings import StudioSettings
+from .settings import StudioSettings, bind_timeline_view_state
 from .undo import UndoBridge
 from .workers import DeformWorker
 
@@ -98,6 +98,7 @@ class MainWindow(QMainWindow):
         actions.build_menus(self)
         actions.build_key_bar(self)
         self.intents.connect(self.timeline, self.channel_list, self.au_panel)
+        bind_timeline_view_state(self.settings, self.timeline, self.channel_list)  # B2: lanes persist
         self.set_current_channel(self.channel_combo.currentData())
         self.statusBar().showMessage("Ready")
         self._engine_label = QLabel(" · ".join(self.engine.notes))
