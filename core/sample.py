@@ -52,7 +52,7 @@ def main() -> int:
 
     SAMPLE_TAKE.parent.mkdir(parents=True, exist_ok=True)
     take = build_sample_take()
-    save_take(take, SAMPLE_TAKE)
+    save_take(take, SAMPLE_TAKE, absolute_audio=False)  # no machine path in assets/
     print(f"wrote {SAMPLE_TAKE.relative_to(ASSETS.parent)} ({take.duration} frames at {take.fps:g} fps)")
     return 0
 
