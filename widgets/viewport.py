@@ -1,7 +1,11 @@
-"""The 3D viewport: a QOpenGLWidget that draws the current frame's Gaussians with the gl backend.
+"""The 3D viewport: a widget that shows the current frame's Gaussians drawn by the gl backend.
 
-moderngl attaches to Qt's own GL context in initializeGL; the target framebuffer is re-detected on
-every paint because Qt may recreate the widget's FBO on resize or reparenting (dock undock).
+The splats are drawn offscreen by core.render.gl.GLRenderer on its own headless OpenGL 3.3 context
+(EGL; Mesa llvmpipe on CPU machines), read back and painted as an image. It is not a QOpenGLWidget
+on purpose: a QOpenGLWidget makes Qt composite the whole top-level window through OpenGL on every
+frame (on llvmpipe, 20+ ms of CPU for a 1280x800 window even when the viewport draws nothing), while
+reading back the viewport's own pixels costs about a millisecond. One renderer is shared by every
+viewport of the process (they all paint on the GUI thread).
 
 Mouse: left-drag orbits, middle-drag or shift+left-drag pans, the wheel zooms.
 Keys: F / Home frame the head, 1 front view, 3 side view.
@@ -16,8 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QMouseEvent, QWheelEvent
-from PySide6.QtOpenGLWidgets import QOpenGLWidget
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QWheelEvent
+from PySide6.QtWidgets import QWidget
 
 from core.camera import OrbitCamera
 from core.render import gl as gl_backend
@@ -38,22 +42,40 @@ WHEEL_ZOOM = 0.88
 
 BACKGROUND = (0.115, 0.12, 0.135)
 
-_BLIT_VS = """
-#version 330 core
-in vec2 in_pos;
-out vec2 v_uv;
-void main() { v_uv = in_pos * 0.5 + 0.5; gl_Position = vec4(in_pos, 0.0, 1.0); }
-"""
-_BLIT_FS = """
-#version 330 core
-uniform sampler2D u_tex;
-in vec2 v_uv;
-out vec4 f_color;
-void main() { f_color = vec4(texture(u_tex, v_uv).rgb, 1.0); }
-"""
+_SHARED: dict = {}  # "renderer": the process's GLRenderer, "error": why there is none, "fbos": by size
 
 
-class Viewport(QOpenGLWidget):
+def _shared_renderer():
+    """The viewports' GLRenderer (own headless context), made on first use; raises RuntimeError
+    with the reason when OpenGL 3.3 cannot be had."""
+    if "renderer" not in _SHARED:
+        if "error" in _SHARED:
+            raise RuntimeError(_SHARED["error"])
+        from core.render.gl import GLRenderer
+
+        try:
+            _SHARED["renderer"] = GLRenderer()
+        except Exception as exc:  # RenderError, or moderngl's plain Exception for a missing or old GL
+            _SHARED["error"] = f"OpenGL 3.3 is not available for the viewport: {exc}"
+            raise RuntimeError(_SHARED["error"]) from None
+        _SHARED["fbos"] = {}
+    return _SHARED["renderer"]
+
+
+def _target(renderer, w: int, h: int):
+    """An RGBA8 framebuffer of this size on the shared context (a few sizes are kept)."""
+    fbos = _SHARED["fbos"]
+    fbo = fbos.pop((w, h), None)
+    if fbo is None:
+        fbo = renderer.ctx.simple_framebuffer((w, h), components=4)
+        while len(fbos) >= 4:
+            old = fbos.pop(next(iter(fbos)))
+            old.release()
+    fbos[(w, h)] = fbo  # most recently used last
+    return fbo
+
+
+class Viewport(QWidget):
     """Draws a prepared splat set (core.render.gl.GLSplats, built by the studio off the GUI thread).
 
     set_splats(splats): the frame to show. set_override_colors(rgb [N, 3] float32 | None): overlay
@@ -68,17 +90,14 @@ class Viewport(QOpenGLWidget):
         super().__init__(parent)
         self.setFocusPolicy(Qt.StrongFocus)
         self.setMinimumSize(320, 240)
+        self.setAttribute(Qt.WA_OpaquePaintEvent)  # every pixel is painted: no background erase
         self.orbit = OrbitCamera(yaw=0.0, pitch=0.0, distance=1.0)
         self._bounds: tuple[np.ndarray, np.ndarray] | None = None
         self._splats = None
         self._source_count = 0
         self._override: np.ndarray | None = None
         self._base_rgb: np.ndarray | None = None
-        self._ctx = None
         self._renderer = None
-        self._blit = None
-        self._low_fbo = None
-        self._low_size = (0, 0)
         self._dragging = False
         self._last_pos: QPointF | None = None
         self._drag_button = None
@@ -225,22 +244,19 @@ class Viewport(QOpenGLWidget):
         else:
             super().keyPressEvent(ev)
 
-    # ------------------------------------------------------------------ GL
-    def initializeGL(self) -> None:
-        import moderngl
+    # ------------------------------------------------------------------ drawing
+    def _ensure_renderer(self):
+        if self._renderer is None and self.error is None:
+            try:
+                self._renderer = _shared_renderer()
+            except RuntimeError as exc:
+                self.error = str(exc)
+                self.gl_failed.emit(self.error)
+        return self._renderer
 
-        from core.render.gl import GLRenderer
-
-        try:
-            self._ctx = moderngl.create_context()
-            self._renderer = GLRenderer(self._ctx)
-            prog = self._ctx.program(vertex_shader=_BLIT_VS, fragment_shader=_BLIT_FS)
-            quad = self._ctx.buffer(np.array([-1, -1, 1, -1, -1, 1, 1, 1], dtype=np.float32).tobytes())
-            self._blit = (prog, self._ctx.vertex_array(prog, [(quad, "2f", "in_pos")]), quad)
-        except Exception as exc:  # moderngl raises plain Exception for a missing or old GL
-            self.error = f"OpenGL 3.3 is not available for the viewport: {exc}"
-            self._ctx = None
-            self.gl_failed.emit(self.error)
+    def showEvent(self, ev) -> None:
+        super().showEvent(ev)
+        self._ensure_renderer()  # gl_failed as soon as the viewport is shown, not at the first frame
 
     def pixel_size(self) -> tuple[int, int]:
         dpr = self.devicePixelRatioF()
@@ -262,55 +278,57 @@ class Viewport(QOpenGLWidget):
         else:
             s.packed[:, RGB_COLUMNS] = self._base_rgb
 
-    def paintGL(self) -> None:
-        ctx = self._ctx
-        if ctx is None:
-            return
+    def _draw_frame(self, full: bool = False) -> np.ndarray | None:
+        """Draw the splats offscreen: [h, w, 3] uint8 at this scale's size (None: nothing to draw).
+        Counts the paint and emits frame_drawn."""
+        renderer = self._ensure_renderer()
+        if renderer is None or self._splats is None:
+            return None
         w, h = self.pixel_size()
-        screen = ctx.detect_framebuffer(self.defaultFramebufferObject())
-        if self._splats is None:
-            screen.use()
-            ctx.viewport = (0, 0, w, h)
-            screen.clear(*BACKGROUND, 1.0)
-            return
-        self._apply_colours()
         lod = self.is_lod()
-        scale = DRAG_SCALE if self._dragging else (PLAYBACK_SCALE if lod else 1.0)
+        scale = 1.0 if full else (DRAG_SCALE if self._dragging else (PLAYBACK_SCALE if lod else 1.0))
+        lw, lh = (max(int(w * scale), 1), max(int(h * scale), 1)) if scale < 1.0 else (w, h)
+        self._apply_colours()
+        with renderer.bound():
+            fbo = _target(renderer, lw, lh)
+            # flip_y=False: image row 0 at GL row 0, which is what the read-back returns first.
+            n = renderer.draw(self._splats, self.orbit.camera(lw, lh), fbo, lw, lh, BACKGROUND, flip_y=False,
+                              cull_back=lod)
+            renderer.finish()  # the wait lets go of the GIL (the audio callback keeps running)
+            data = fbo.read(components=3, alignment=1)
+        img = np.frombuffer(data, dtype=np.uint8).reshape(lh, lw, 3)
         if scale < 1.0:
-            lw, lh = max(int(w * scale), 1), max(int(h * scale), 1)
-            fbo, tex = self._low_target(lw, lh)
-            n = self._renderer.draw(self._splats, self.orbit.camera(lw, lh), fbo, lw, lh, BACKGROUND, flip_y=True,
-                                    cull_back=lod)
-            screen.use()
-            ctx.viewport = (0, 0, w, h)
-            ctx.disable(ctx.BLEND)
-            tex.use(0)
-            self._blit[0]["u_tex"].value = 0
-            self._blit[1].render(ctx.TRIANGLE_STRIP, vertices=4)
             self.low_res_paints += 1
         else:
-            n = self._renderer.draw(self._splats, self.orbit.camera(w, h), screen, w, h, BACKGROUND, flip_y=True,
-                                    cull_back=lod)
             self.full_res_paints += 1
         self.last_paint_lod = lod
         self.lod_paints += int(lod)
         self.frame_drawn.emit(int(n))
+        return img
 
-    def _low_target(self, w: int, h: int):
-        if self._low_fbo is None or self._low_size != (w, h):
-            if self._low_fbo is not None:
-                self._low_fbo[0].release()
-                self._low_fbo[1].release()
-            tex = self._ctx.texture((w, h), 4)
-            tex.filter = (self._ctx.LINEAR, self._ctx.LINEAR)
-            self._low_fbo = (self._ctx.framebuffer(color_attachments=[tex]), tex)
-            self._low_size = (w, h)
-        return self._low_fbo
+    def paintEvent(self, ev) -> None:
+        painter = QPainter(self)
+        try:
+            img = self._draw_frame()
+            if img is None:
+                painter.fillRect(self.rect(), QColor.fromRgbF(*BACKGROUND))
+                return
+            h, w = img.shape[:2]
+            qimg = QImage(img.data, w, h, 3 * w, QImage.Format_RGB888)
+            if (w, h) != self.pixel_size():
+                painter.setRenderHint(QPainter.SmoothPixmapTransform)
+            painter.drawImage(self.rect(), qimg)
+        finally:
+            painter.end()
 
     def grab_rgb(self) -> np.ndarray:
-        """The widget's current image [H, W, 3] uint8 (renders a fresh frame at full resolution)."""
+        """The viewport's image [H, W, 3] uint8: a fresh frame at full resolution (the background
+        colour before the first frame)."""
         self._dragging = False
-        img = self.grabFramebuffer().convertToFormat(self.grabFramebuffer().Format.Format_RGB888)
-        ptr = img.constBits()
-        arr = np.frombuffer(ptr, dtype=np.uint8, count=img.sizeInBytes()).reshape(img.height(), img.bytesPerLine())
-        return arr[:, : img.width() * 3].reshape(img.height(), img.width(), 3).copy()
+        img = self._draw_frame(full=True)
+        self.update()
+        if img is None:
+            w, h = self.pixel_size()
+            bg = np.round(np.asarray(BACKGROUND) * 255).astype(np.uint8)
+            return np.broadcast_to(bg, (h, w, 3)).copy()
+        return img.copy()

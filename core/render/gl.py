@@ -358,6 +358,31 @@ class GLSplats:
 
 CloudLike = Union["GaussianCloud", GLSplats]
 
+_GL_FINISH: list = []
+
+
+def _gl_finish_without_gil():
+    """glFinish through ctypes, which lets go of the GIL while it waits (moderngl never does): a
+    software GL rasterises during the wait, and other Python threads (the audio callback, the
+    deform worker) run meanwhile. None when no GL library can be loaded (then ctx.finish())."""
+    if not _GL_FINISH:
+        import ctypes
+        import ctypes.util
+
+        fn = None
+        for name in (ctypes.util.find_library("OpenGL"), ctypes.util.find_library("GL")):
+            if not name:
+                continue
+            try:
+                fn = ctypes.CDLL(name).glFinish
+                fn.restype = None
+                fn.argtypes = []
+                break
+            except (OSError, AttributeError):
+                fn = None
+        _GL_FINISH.append(fn)
+    return _GL_FINISH[0]
+
 
 class GLRenderer(Renderer):
     """moderngl renderer. ctx: an existing moderngl context (e.g. moderngl.create_context() inside
@@ -422,6 +447,18 @@ class GLRenderer(Renderer):
                 yield
         finally:
             self._bind_depth -= 1
+
+    def finish(self) -> None:
+        """Wait until the GL work issued so far is done, without holding the GIL (see
+        _gl_finish_without_gil), so a read-back after it does not block other Python threads."""
+        if self.ctx is None:
+            return
+        with self.bound():
+            fn = _gl_finish_without_gil()
+            if fn is not None:
+                fn()
+            else:
+                self.ctx.finish()
 
     # ------------------------------------------------------------------ resources
     def _ensure_capacity(self, n: int) -> None:
@@ -576,6 +613,7 @@ class GLRenderer(Renderer):
             fbo = self._offscreen(w, h)
             fbo.clear(0.0, 0.0, 0.0, 0.0)
             self.draw(cloud, camera, fbo, w, h, background=None, flip_y=False, cull_back=cull_back)
+            self.finish()
             rgba = np.frombuffer(fbo.read(components=4, attachment=0, dtype=self._dtype), dtype=self._dtype)
             za = np.frombuffer(fbo.read(components=2, attachment=1, dtype="f4"), dtype=np.float32)
         rgba = rgba.reshape(h, w, 4).astype(np.float32)
