@@ -203,6 +203,7 @@ _NO_LOD = SimpleNamespace(engine=SimpleNamespace(head=None))
 class _Loop(QThread):
     finished_frame = Signal(object)   # FrameResult, queued to the GUI thread
     finished_batch = Signal(object, object)   # (_Stream, [FrameResult]), queued to the GUI thread
+    stream_failed = Signal(object)   # _Stream whose level of detail could not be made
     failed = Signal(int, str)   # frame, message
 
     def __init__(self, engine: Engine):
@@ -293,12 +294,14 @@ class _Loop(QThread):
             t0 = time.perf_counter()
             try:
                 results = self.lod_evaluator().evaluate(take, frames, revision)
-            except Exception as exc:
+            except Exception:
+                # No level of detail for this head or driver: playback goes on with full-quality
+                # single frames (whose own failures are reported as usual).
                 traceback.print_exc()
                 with self._cond:
                     if self._stream is stream:
-                        self._stream = None  # playback goes on with full-quality single frames
-                self.failed.emit(int(frames[0]), f"{type(exc).__name__}: {exc}")
+                        self._stream = None
+                self.stream_failed.emit(stream)
                 continue
             with stream.lock:
                 stream.batch_s = time.perf_counter() - t0
@@ -321,11 +324,13 @@ class DeformWorker(QObject):
         self._loop = _Loop(engine)
         self._loop.finished_frame.connect(self._on_finished)
         self._loop.finished_batch.connect(self._on_batch)
+        self._loop.stream_failed.connect(self._on_stream_failed)
         self._loop.failed.connect(self.failed)
         self._revision = -1
         self._stream: _Stream | None = None
         self.busy = False
         self.dropped = 0
+        self.stream_disabled = False  # set when the level of detail cannot be made for this head
         self.stream_shown = 0      # frames handed over from the ring while playing
         self.stream_skipped = 0    # frames deformed ahead that the clock had passed when ready
         self._loop.start()
@@ -370,6 +375,8 @@ class DeformWorker(QObject):
     def start_stream(self, take, frame: int, revision: int, loop: tuple[bool, int, int] = (False, 0, 0)) -> None:
         """Playback starts at ``frame``: deform frames ahead of the clock (level of detail)."""
         self._revision = max(self._revision, int(revision))
+        if self.stream_disabled:
+            return  # the level of detail failed before: playback uses full-quality frames
         self.cancel()
         self._stream = _Stream(take, revision, frame, tuple(loop))
         self._loop.set_stream(self._stream)
@@ -427,6 +434,14 @@ class DeformWorker(QObject):
         if show is not None and self.is_current(show):
             self.stream_shown += 1
             self.frame_ready.emit(show)
+
+    def _on_stream_failed(self, stream: _Stream) -> None:
+        if stream is not self._stream:
+            return
+        self._stream = None
+        self.stream_disabled = True
+        self.busy = True
+        self._loop.submit((stream.take, stream.wanted, stream.revision))
 
     def shutdown(self) -> None:
         self._loop.stop()

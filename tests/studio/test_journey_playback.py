@@ -212,3 +212,30 @@ def test_a_frame_the_gui_missed_is_replaced_by_the_newest_one_behind_never_one_a
     finally:
         worker.stop_stream()
         worker.shutdown()
+
+
+def test_without_a_level_of_detail_playback_falls_back_to_full_frames(qtbot, engine, monkeypatch):
+    # Fault injection: the level of detail cannot be made (as for a head it does not fit).
+    # Playback still shows frames, at full quality, and no error box interrupts it.
+    import studio.workers as workers
+    from core.render.lod import LODError
+
+    def no_lod(head, keep):
+        raise LODError("build_lod: this head has no level of detail (test)")
+
+    monkeypatch.setattr(workers, "_lod_for", no_lod)
+    worker = workers.DeformWorker(engine)
+    shown, failures = [], []
+    worker.frame_ready.connect(lambda r: shown.append(r))
+    worker.failed.connect(lambda f, m: failures.append(m))
+    try:
+        take = Take(name="S", fps=25.0, duration=50)
+        worker.start_stream(take, 5, 0)
+        qtbot.waitUntil(lambda: worker.stream_disabled, timeout=20000)
+        qtbot.waitUntil(lambda: any(r.frame == 5 for r in shown), timeout=20000)
+        assert all(r.splats.source_index is None for r in shown) and not failures
+        worker.request(take, 6, 0)  # the studio's next frame: a full-quality single frame
+        qtbot.waitUntil(lambda: any(r.frame == 6 for r in shown), timeout=20000)
+        assert not worker.streaming and not failures
+    finally:
+        worker.shutdown()
