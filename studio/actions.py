@@ -47,7 +47,7 @@ def action_table(win) -> list[tuple]:
          "frame_head", False),
         ("front", "Fr&ont View", win.viewport.front_view, QKeySequence("1"), "front_view", False),
         ("side", "&Side View", win.viewport.side_view, QKeySequence("3"), "side_view", False),
-        ("key", "Insert &Key", win.insert_key_here, QKeySequence("K"), "insert_key", False),
+        ("key", "Insert Strip &Key", win.insert_key_here, QKeySequence("K"), "insert_key", False),
         ("load_model", "Load &Model…", win.load_model_dialog, None, "load_model", False),
         ("export", "&Export…", win.open_export_dialog, QKeySequence("Ctrl+E"), "export", False),
     ]

@@ -55,8 +55,7 @@ class Intents(QObject):
             timeline.paste_requested.connect(self.paste)
             timeline.interpolation_requested.connect(self.set_interpolation)
             timeline.handle_type_requested.connect(self.set_handle_type)
-            if hasattr(timeline, "speech_override_requested"):
-                timeline.speech_override_requested.connect(self.set_speech_override)
+            timeline.speech_override_requested.connect(self.set_speech_override)
         if channel_list is not None:
             channel_list.flag_requested.connect(self.set_flag)
         if au_panel is not None:

@@ -342,7 +342,7 @@ class MainWindow(QMainWindow):
         self.request_frame(self.current_frame, edit=True)
 
     def insert_key_here(self) -> None:
-        """Insert Key (K): the keying strip's channel and value at the playhead."""
+        """Insert Strip Key (K): the keying strip's channel and value at the playhead."""
         channel = self.channel_combo.currentData()
         value = float(self.value_box.value())
         self.intents.insert_key(channel, self.current_frame, value)

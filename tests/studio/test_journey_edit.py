@@ -138,6 +138,28 @@ def open_edit_menu(qtbot, w) -> QMenu:
     return popup(qtbot)
 
 
+def pick_channel(qtbot, w, channel):
+    """Choose the keying strip's channel with the arrow keys on the focused channel box."""
+    combo = w.channel_combo
+    combo.setFocus()
+    qtbot.waitUntil(combo.hasFocus)
+    delta = combo.findData(channel) - combo.currentIndex()
+    for _ in range(abs(delta)):
+        qtbot.keyClick(combo, Qt.Key_Down if delta > 0 else Qt.Key_Up)
+    assert combo.currentData() == channel
+
+
+def type_value(qtbot, w, text):
+    """Type a value into the keying strip's Value box (select all, type, Enter)."""
+    edit = w.value_box.lineEdit()
+    qtbot.mouseClick(edit, L)
+    qtbot.keyClick(edit, Qt.Key_A, CTRL)
+    qtbot.keyClicks(edit, text)
+    qtbot.keyClick(edit, Qt.Key_Return)
+    w.viewport.setFocus()
+    qtbot.waitUntil(w.viewport.hasFocus)
+
+
 def step_playhead(qtbot, w, n):
     key = Qt.Key_Right if n > 0 else Qt.Key_Left
     for _ in range(abs(n)):
@@ -151,14 +173,8 @@ def test_k_keys_the_strip_value_at_the_playhead_and_one_undo_removes_it(open_win
     w = open_window(Take(name="Blank", duration=40))
     step_playhead(qtbot, w, 7)
     assert w.current_frame == 7
-    w.channel_combo.setFocus()
-    w.channel_combo.setCurrentIndex(w.channel_combo.findData("AU12"))
-    box = w.value_box
-    qtbot.mouseDClick(box.lineEdit(), L)
-    qtbot.keyClick(box.lineEdit(), Qt.Key_A, CTRL)
-    qtbot.keyClicks(box.lineEdit(), "2.5")
-    qtbot.keyClick(box.lineEdit(), Qt.Key_Return)
-    w.viewport.setFocus()
+    pick_channel(qtbot, w, "AU12")
+    type_value(qtbot, w, "2.5")
     qtbot.keyClick(w.viewport, Qt.Key_K)
     assert keys(w, "AU12") == [(7.0, 2.5)]
     assert dirty(w) and w.actions_by_name["undo"].text() == "&Undo Insert key AU12 @ 7"
@@ -184,6 +200,19 @@ def test_i_in_the_timeline_keys_the_active_lane_with_the_value_there(open_window
     assert not dirty(w)
 
 
+def test_edit_menu_insert_key_keys_the_active_lane_without_timeline_focus(open_window, qtbot):
+    w = open_window(keyed_take())
+    show_lanes(qtbot, w, "AU06")
+    click_plot(qtbot, w, lane_point(w, "AU06", 60))  # makes AU06 the active lane
+    w.viewport.setFocus()
+    step_playhead(qtbot, w, 20)
+    value = round(float(evaluate(w.document.take.curves["AU06"], [20.0])[0]), 4)
+    click_menu_item(qtbot, open_edit_menu(qtbot, w), "Insert Key")
+    assert keys(w, "AU06") == [(10.0, 0.5), (20.0, value), (30.0, 4.0)] and dirty(w)
+    undo(qtbot, w)
+    assert keys(w, "AU06") == [(10.0, 0.5), (30.0, 4.0)] and not dirty(w)
+
+
 def test_the_keying_strip_value_follows_the_channel_at_the_playhead(open_window, qtbot):
     w = open_window(keyed_take())
     assert w.channel_combo.currentData() == "AU12"
@@ -195,7 +224,8 @@ def test_the_keying_strip_value_follows_the_channel_at_the_playhead(open_window,
     assert w.value_box.value() == pytest.approx(float(evaluate(curve, [19.0])[0]), abs=0.005)
     qtbot.keyClick(w.viewport, Qt.Key_Right)
     # another channel: the box shows that channel's value
-    w.channel_combo.setCurrentIndex(w.channel_combo.findData("AU06"))
+    pick_channel(qtbot, w, "AU06")
+    w.viewport.setFocus()
     assert w.value_box.value() == pytest.approx(float(evaluate(w.document.take.curves["AU06"], [20.0])[0]),
                                                 abs=0.005)
     # an edit and its undo: the box follows the curve
@@ -264,13 +294,38 @@ def test_escape_cancels_a_key_drag_and_shows_the_take_again(open_window, qtbot):
 def test_an_au_slider_drag_previews_and_pushes_one_command_on_release(open_window, qtbot):
     w = open_window(keyed_take())
     step_playhead(qtbot, w, 20)
+    wait_current(qtbot, w)
     slider = w.au_panel.slider("AU06")
     revisions = []
     w.undo.changed.connect(lambda: revisions.append(w.document.history.revision))
+    # mid-drag: the face shows the slider's value, the history is untouched
+    face = w.shown.splats.means.copy()
+    end = drag_slider(qtbot, slider, 0.05, release=False)
+    assert revisions == [] and w.preview_take is not None
+    qtbot.waitUntil(lambda: np.abs(w.shown.splats.means - face).max() > 1e-4)
+    qtbot.mouseRelease(slider, L, Qt.NoModifier, end)
+    assert len(revisions) == 1 and w.preview_take is None
+    undo(qtbot, w)
+    revisions.clear()
     drag_slider(qtbot, slider, 0.2)
     assert len(revisions) == 1, "the slider drag touched the history more than once"
     assert len(w.document.history) == 1 and w.document.history.undo_text == "Set AU06 @ 20"
     assert (20.0, round(slider.value() / 100, 4)) in keys(w, "AU06")
+    undo(qtbot, w)
+    assert keys(w, "AU06") == [(10.0, 0.5), (30.0, 4.0)]
+
+
+def test_an_au_slider_key_step_is_one_command(open_window, qtbot):
+    w = open_window(keyed_take())
+    step_playhead(qtbot, w, 20)
+    slider = w.au_panel.slider("AU06")
+    w.au_panel.findChild(QScrollArea).ensureWidgetVisible(slider)
+    before = slider.value()
+    slider.setFocus()
+    qtbot.waitUntil(slider.hasFocus)
+    qtbot.keyClick(slider, Qt.Key_PageUp)
+    assert w.document.history.undo_text == "Set AU06 @ 20" and len(w.document.history) == 1
+    assert (20.0, round((before + slider.pageStep()) / 100, 4)) in keys(w, "AU06")
     undo(qtbot, w)
     assert keys(w, "AU06") == [(10.0, 0.5), (30.0, 4.0)]
 
@@ -346,7 +401,8 @@ def test_the_edit_menu_lists_the_edits_with_their_shortcuts_and_no_key_is_claime
     w = open_window(keyed_take())
     menu = open_edit_menu(qtbot, w)
     texts = [a.text().replace("&", "") for a in menu.actions() if not a.isSeparator()]
-    for name in ("Undo", "Redo", "Copy Keys", "Paste Keys", "Delete Keys", "Select All Keys", "Insert Key"):
+    for name in ("Undo", "Redo", "Copy Keys", "Paste Keys", "Delete Keys", "Select All Keys", "Insert Strip Key",
+                 "Insert Key"):
         assert any(t.startswith(name) for t in texts), (name, texts)
     shortcuts = {a.text(): [s.toString() for s in a.shortcuts()] for a in menu.actions()}
     assert "Ctrl+C" in shortcuts["Copy Keys"] and "Ctrl+V" in shortcuts["Paste Keys"]
@@ -409,7 +465,7 @@ def test_undo_and_redo_shortcuts_each_move_one_step(open_window, qtbot):
     w = open_window(Take(name="Blank", duration=40))
     for frame, value in ((3, 1.0), (6, 2.0)):
         step_playhead(qtbot, w, 3)
-        w.value_box.setValue(value)
+        type_value(qtbot, w, f"{value:g}")
         qtbot.keyClick(w.viewport, Qt.Key_K)
     assert keys(w, "AU12") == [(3.0, 1.0), (6.0, 2.0)]
     undo(qtbot, w)

@@ -58,8 +58,9 @@ def click(qtbot, button):
     qtbot.mouseClick(button, Qt.LeftButton)
 
 
-def drag_slider(qtbot, slider, fraction):
-    """Press the slider's handle and drag it to ``fraction`` of the groove in a few steps."""
+def drag_slider(qtbot, slider, fraction, release=True):
+    """Press the slider's handle and drag it to ``fraction`` of the groove in a few steps (and
+    release there unless ``release`` is False); returns where the drag ended."""
     area = slider.parentWidget()
     while area is not None and not isinstance(area, QScrollArea):
         area = area.parentWidget()
@@ -73,7 +74,9 @@ def drag_slider(qtbot, slider, fraction):
     qtbot.mousePress(slider, Qt.LeftButton, Qt.NoModifier, start)
     for t in np.linspace(0, 1, 6)[1:]:
         qtbot.mouseMove(slider, QPoint(int(start.x() + (end.x() - start.x()) * t), start.y()))
-    qtbot.mouseRelease(slider, Qt.LeftButton, Qt.NoModifier, end)
+    if release:
+        qtbot.mouseRelease(slider, Qt.LeftButton, Qt.NoModifier, end)
+    return end
 
 
 # ---------------------------------------------------------------------------- panels
