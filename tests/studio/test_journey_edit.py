@@ -203,7 +203,8 @@ def test_i_in_the_timeline_keys_the_active_lane_with_the_value_there(open_window
 def test_edit_menu_insert_key_keys_the_active_lane_without_timeline_focus(open_window, qtbot):
     w = open_window(keyed_take())
     show_lanes(qtbot, w, "AU06")
-    click_plot(qtbot, w, lane_point(w, "AU06", 60))  # makes AU06 the active lane
+    click_plot(qtbot, w, lane_point(w, "AU06", 60))  # makes AU06 the active lane, current everywhere
+    assert w.channel_combo.currentData() == "AU06" and w.channel_list.current_channel() == "AU06"
     w.viewport.setFocus()
     step_playhead(qtbot, w, 20)
     value = round(float(evaluate(w.document.take.curves["AU06"], [20.0])[0]), 4)

@@ -240,3 +240,62 @@ def test_a_restored_layout_never_leaves_the_timeline_two_lanes_tall(make_window,
     assert w.close()  # saves the layout with the squashed timeline
     w2 = make_window()
     qtbot.waitUntil(lambda: w2.docks[DOCK_TIMELINE].height() >= MIN_TIMELINE_PX)
+
+
+def test_save_as_names_the_take_and_undo_does_not_rename_it_back(make_window, qtbot, tmp_path):
+    w = make_window()
+    for _ in range(2):
+        qtbot.keyClick(w.viewport, Qt.Key_Right)
+        w.value_box.setValue(2.0)
+        qtbot.keyClick(w.viewport, Qt.Key_K)
+    assert w.windowTitle() == "EmoZone Studio - Blank*"
+    assert w.file_save_as(tmp_path / "b.emz")
+    assert w.windowTitle() == "EmoZone Studio - b"
+    qtbot.keyClick(w.viewport, Qt.Key_Z, Qt.ControlModifier)
+    assert [k.frame for k in w.document.take.curves["AU12"].keys] == [1.0]
+    assert w.windowTitle() == "EmoZone Studio - b*" and w.document.take.name == "b"
+    qtbot.keyClick(w.viewport, Qt.Key_Z, Qt.ControlModifier)
+    assert w.document.take.curves["AU12"].keys == () and w.document.take.name == "b"
+    qtbot.keyClick(w.viewport, Qt.Key_Y, Qt.ControlModifier)
+    qtbot.keyClick(w.viewport, Qt.Key_Y, Qt.ControlModifier)
+    assert w.windowTitle() == "EmoZone Studio - b"  # back at the saved state
+
+
+def test_the_transport_buttons_and_frame_box_move_the_playhead(make_window, qtbot):
+    w = make_window()
+    t = w.transport
+    qtbot.mouseClick(t.fwd_button, Qt.LeftButton)
+    qtbot.mouseClick(t.fwd_button, Qt.LeftButton)
+    assert w.current_frame == 2 and w.timeline.current_frame() == 2 and w.au_panel.frame() == 2
+    qtbot.mouseClick(t.back_button, Qt.LeftButton)
+    assert w.current_frame == 1
+    qtbot.mouseClick(t.end_button, Qt.LeftButton)
+    assert w.current_frame == 39 and w.timeline.current_frame() == 39
+    qtbot.mouseClick(t.start_button, Qt.LeftButton)
+    assert w.current_frame == 0
+    edit = t.frame_box.lineEdit()
+    qtbot.mouseClick(edit, Qt.LeftButton)
+    qtbot.keyClick(edit, Qt.Key_A, Qt.ControlModifier)
+    qtbot.keyClicks(edit, "12")
+    qtbot.keyClick(edit, Qt.Key_Return)
+    assert w.current_frame == 12 and w.timeline.current_frame() == 12
+    wait_current(qtbot, w)
+    assert w.shown.frame == 12
+
+
+def test_the_display_panel_isolates_the_zone_picked_by_keyboard(make_window, qtbot):
+    w = make_window()
+    w.docks["display"].raise_()
+    combo = w.display_panel.overlay_combo
+    combo.setFocus()
+    qtbot.waitUntil(combo.hasFocus)
+    for _ in range(list(OverlayMode).index(OverlayMode.ISOLATE)):
+        qtbot.keyClick(combo, Qt.Key_Down)
+    assert w.legend.title() == "Isolated zone" and w.legend.zone == ZONE_INDEX["mouth"]
+    mouth = w.viewport.grab_rgb()
+    zone = w.display_panel.zone_combo
+    zone.setFocus()
+    qtbot.waitUntil(zone.hasFocus)
+    qtbot.keyClick(zone, Qt.Key_Down)
+    assert w.legend.zone == zone.currentIndex() != ZONE_INDEX["mouth"]
+    assert changed_pixels(mouth, w.viewport.grab_rgb()).mean() > 0.005
