@@ -14,9 +14,25 @@ from .curve import (
     Curve, CurveArrays, Extrapolation, HandleType, Interpolation, Keyframe, compute_handles, evaluate,
     evaluate_arrays,
 )
-from .take import Take
+from .take import SPEECH_MAX, SPEECH_MIN, Take
+from core.aus import AU_MAX, AU_MIN, SPEECH_NAMES
 
 Selection = Mapping[str, Iterable[int]]
+
+
+def channel_range(channel: str) -> tuple[float, float]:
+    """The values a channel's keys may hold: AUs AU_MIN..AU_MAX, speech controls SPEECH_MIN..SPEECH_MAX.
+    Take-level edits keep every key they change inside it."""
+    return (SPEECH_MIN, SPEECH_MAX) if channel in SPEECH_NAMES else (AU_MIN, AU_MAX)
+
+
+def _clamp_key(k: Keyframe, value_range) -> Keyframe:
+    """``k`` with its value inside ``value_range`` (its handles move with it)."""
+    if value_range is None:
+        return k
+    lo, hi = value_range
+    v = min(max(k.value, lo), hi)
+    return k if v == k.value else k.shifted(0.0, v - k.value)
 
 
 def _indices(curve: Curve, indices: Iterable[int]) -> list[int]:
@@ -40,10 +56,13 @@ def _merge(curve: Curve, fixed: Sequence[Keyframe], moved: Sequence[Keyframe]) -
 
 def insert_key(
     curve: Curve, frame: float, value: float, interpolation: Interpolation | None = None,
-    handle_type: HandleType = HandleType.AUTO_CLAMPED,
+    handle_type: HandleType = HandleType.AUTO_CLAMPED, value_range=None,
 ) -> Curve:
     """Add a key, or set the value of the key already on ``frame``. A new key takes the
-    interpolation of the key before it (bezier on an empty curve), as animators expect."""
+    interpolation of the key before it (bezier on an empty curve), as animators expect.
+    With ``value_range`` (lo, hi) the value is clamped into it."""
+    if value_range is not None:
+        value = min(max(float(value), value_range[0]), value_range[1])
     i = curve.index_at(float(frame))
     if i is not None:
         old = curve.keys[i]
@@ -70,8 +89,11 @@ def delete_keys(curve: Curve, indices: Iterable[int]) -> Curve:
     return curve.with_keys(k for i, k in enumerate(curve.keys) if i not in drop)
 
 
-def move_keys(curve: Curve, indices: Iterable[int], dframe: float, dvalue: float, snap: bool = True) -> Curve:
-    """Move keys by (dframe, dvalue); with ``snap`` the moved keys land on whole frames."""
+def move_keys(curve: Curve, indices: Iterable[int], dframe: float, dvalue: float, snap: bool = True,
+              value_range=None) -> Curve:
+    """Move keys by (dframe, dvalue); with ``snap`` the moved keys land on whole frames. With
+    ``value_range`` (lo, hi) each moved key's value stops at the range's ends (a key already
+    outside it is brought inside)."""
     idx = _indices(curve, indices)
     sel = set(idx)
     moved = []
@@ -80,16 +102,17 @@ def move_keys(curve: Curve, indices: Iterable[int], dframe: float, dvalue: float
         df = dframe
         if snap:
             df = float(np.round(k.frame + dframe)) - k.frame
-        moved.append(k.shifted(df, dvalue))
+        moved.append(_clamp_key(k.shifted(df, dvalue), value_range))
     return _merge(curve, [k for i, k in enumerate(curve.keys) if i not in sel], moved)
 
 
 def scale_keys(
     curve: Curve, indices: Iterable[int], frame_factor: float = 1.0, value_factor: float = 1.0,
-    pivot_frame: float = 0.0, pivot_value: float = 0.0, snap: bool = True,
+    pivot_frame: float = 0.0, pivot_value: float = 0.0, snap: bool = True, value_range=None,
 ) -> Curve:
     """Scale keys (and their handles) in time and value about (pivot_frame, pivot_value).
-    A negative time factor mirrors the keys (their handles swap sides)."""
+    A negative time factor mirrors the keys (their handles swap sides). With ``value_range``
+    (lo, hi) each scaled key's value is clamped into it."""
     idx = _indices(curve, indices)
     sel = set(idx)
 
@@ -105,7 +128,8 @@ def scale_keys(
         hl, hr = tf(k.handle_left), tf(k.handle_right)
         if frame_factor < 0:
             hl, hr = hr, hl
-        moved.append(dataclasses.replace(k, frame=f, value=v, handle_left=hl, handle_right=hr))
+        moved.append(_clamp_key(dataclasses.replace(k, frame=f, value=v, handle_left=hl, handle_right=hr),
+                                value_range))
     return _merge(curve, [k for i, k in enumerate(curve.keys) if i not in sel], moved)
 
 
@@ -267,13 +291,14 @@ def copy_keys(take: Take, selection: Selection) -> Clipboard:
 
 def paste_keys(take: Take, clipboard: Clipboard, frame: float, value_offset: float = 0.0) -> Take:
     """Paste at ``frame`` (the earliest copied key lands there), replacing keys on the same
-    frames. Locked channels are left alone."""
+    frames, values clamped into each channel's range. Locked channels are left alone."""
     changed = {}
     for n, ks in clipboard.keys.items():
         c = take.curves[n]
         if c.lock:
             continue
-        changed[n] = _merge(c, c.keys, [k.shifted(frame, value_offset) for k in ks])
+        rng = channel_range(n)
+        changed[n] = _merge(c, c.keys, [_clamp_key(k.shifted(frame, value_offset), rng) for k in ks])
     return take.with_curves(changed)
 
 
@@ -282,20 +307,26 @@ def paste_keys(take: Take, clipboard: Clipboard, frame: float, value_offset: flo
 
 def edit_selection(take: Take, selection: Selection, fn: Callable[[Curve, list[int]], Curve]) -> Take:
     """Apply ``fn(curve, indices)`` to every selected, unlocked channel."""
+    return _edit_channels(take, selection, lambda n, c, i: fn(c, i))
+
+
+def _edit_channels(take: Take, selection: Selection, fn: Callable[[str, Curve, list[int]], Curve]) -> Take:
+    """``edit_selection`` with the channel's name passed to ``fn(name, curve, indices)``."""
     changed = {}
     for n, idx in selection.items():
         c = take.curves[n]
         idx = _indices(c, idx)
         if c.lock or not idx:
             continue
-        new = fn(c, idx)
+        new = fn(n, c, idx)
         if new != c:
             changed[n] = new
     return take.with_curves(changed) if changed else take
 
 
 def move_selection(take: Take, selection: Selection, dframe: float, dvalue: float, snap: bool = True) -> Take:
-    return edit_selection(take, selection, lambda c, i: move_keys(c, i, dframe, dvalue, snap))
+    """Move the selected keys; each key's value stays within its channel's range."""
+    return _edit_channels(take, selection, lambda n, c, i: move_keys(c, i, dframe, dvalue, snap, channel_range(n)))
 
 
 def delete_selection(take: Take, selection: Selection) -> Take:
@@ -304,8 +335,9 @@ def delete_selection(take: Take, selection: Selection) -> Take:
 
 def scale_selection(take: Take, selection: Selection, frame_factor: float = 1.0, value_factor: float = 1.0,
                     pivot_frame: float = 0.0, pivot_value: float = 0.0, snap: bool = True) -> Take:
-    return edit_selection(take, selection, lambda c, i: scale_keys(
-        c, i, frame_factor, value_factor, pivot_frame, pivot_value, snap))
+    """Scale the selected keys; each key's value stays within its channel's range."""
+    return _edit_channels(take, selection, lambda n, c, i: scale_keys(
+        c, i, frame_factor, value_factor, pivot_frame, pivot_value, snap, channel_range(n)))
 
 
 def sample_curve(curve: Curve, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:

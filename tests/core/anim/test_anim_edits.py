@@ -136,3 +136,56 @@ def test_reselect_keys_after_a_move_reorders_them():
     moved = edit.move_keys(c, [0], 15, 0)  # key 0 jumps past key 1
     assert edit.indices_at(moved, [15]) == [1]
     assert edit.indices_at(moved, [15, 99]) == [1]
+
+
+# ------------------------------------------------------------- values stay in the channel's range
+
+
+def _take_ranged():
+    return Take(name="t", duration=50, curves={
+        "AU12": _curve([(0, 0.5), (10, 4.0), (20, 2.0)], "linear"),
+        "AU01": _curve([(5, 4.5)], "linear"),
+        "jaw_open": _curve([(0, 0.2), (10, 0.9)], "linear"),
+    })
+
+
+def test_moves_keep_values_within_each_channels_range():
+    t = _take_ranged()
+    up = edit.move_selection(t, {"AU12": [0, 1], "AU01": [0], "jaw_open": [1]}, 0, 3.0)
+    # AUs stop at 5, the speech control at 1; a key with room left moves the whole way
+    assert [k.value for k in up.curves["AU12"].keys] == [3.5, 5.0, 2.0]
+    assert up.curves["AU01"].keys[0].value == 5.0
+    assert up.curves["jaw_open"].keys[1].value == 1.0
+    down = edit.move_selection(t, {"AU12": [0, 2], "jaw_open": [0, 1]}, 2, -2.5)
+    assert [(k.frame, k.value) for k in down.curves["AU12"].keys] == [(2, 0.0), (10, 4.0), (22, 0.0)]
+    assert [k.value for k in down.curves["jaw_open"].keys] == [0.0, 0.0]
+    # the numbers the animator found in a saved file can no longer be made by a drag
+    far = edit.move_selection(t, {"AU12": [1], "AU01": [0]}, 0, 11.35)
+    assert far.curves["AU12"].keys[1].value == 5.0 and far.curves["AU01"].keys[0].value == 5.0
+
+
+def test_move_keeps_a_clamped_keys_handles_with_it():
+    t = Take(name="t", duration=20, curves={"AU12": Curve((
+        Keyframe(0, 4.0, handle_type="free", handle_left=(-2, 3.5), handle_right=(2, 4.5)), Keyframe(10, 1.0)))})
+    k = edit.move_selection(t, {"AU12": [0]}, 0, 2.0).curves["AU12"].keys[0]
+    assert k.value == 5.0 and k.handle_left == (-2, 4.5) and k.handle_right == (2, 5.5)
+
+
+def test_scale_and_paste_clamp_to_the_channel_range():
+    t = _take_ranged()
+    s = edit.scale_selection(t, {"AU12": [0, 1, 2], "jaw_open": [1]}, value_factor=3.0)
+    assert [k.value for k in s.curves["AU12"].keys] == [1.5, 5.0, 5.0]
+    assert s.curves["jaw_open"].keys[1].value == 1.0
+    neg = edit.scale_selection(t, {"AU12": [1]}, value_factor=-1.0)
+    assert neg.curves["AU12"].keys[1].value == 0.0
+    clip = edit.copy_keys(t, {"AU12": [1], "jaw_open": [1]})
+    p = edit.paste_keys(t, clip, 30, value_offset=2.0)
+    assert p.curves["AU12"].keys[-1].value == 5.0 and p.curves["jaw_open"].keys[-1].value == 1.0
+    assert edit.insert_key(Curve(()), 3, 7.0, value_range=edit.channel_range("AU12")).keys[0].value == 5.0
+    assert edit.insert_key(Curve(()), 3, -1.0, value_range=edit.channel_range("lip_round")).keys[0].value == 0.0
+
+
+def test_bare_curve_edits_are_not_clamped():
+    # a curve that belongs to no channel (a tool's scratch curve) keeps any value
+    c = _curve([(0, 4.0)])
+    assert edit.move_keys(c, [0], 0, 3.0).keys[0].value == 7.0
