@@ -78,13 +78,13 @@ def test_memory_bounds_drop_the_oldest_steps():
     h = History(doc, max_count=3)
     for _ in range(5):
         before = doc.take
-        h.push(TakeEdit("m", before, edit.move_selection(before, {"AU12": [1]}, 0, 1)))
+        h.push(TakeEdit("m", before, edit.move_selection(before, {"AU12": [1]}, 0, 0.25)))
     assert len(h) == 3
-    one = TakeEdit("m", doc.take, edit.move_selection(doc.take, {"AU12": [1]}, 0, 1)).nbytes()
+    one = TakeEdit("m", doc.take, edit.move_selection(doc.take, {"AU12": [1]}, 0, 0.25)).nbytes()
     hb = History(doc, max_bytes=int(one * 2.5))
     for _ in range(6):
         before = doc.take
-        hb.push(TakeEdit("m", before, edit.move_selection(before, {"AU12": [1]}, 0, 1)))
+        hb.push(TakeEdit("m", before, edit.move_selection(before, {"AU12": [1]}, 0, 0.25)))
     assert len(hb) == 2 and hb.nbytes() <= one * 2.5
     assert not hb.is_clean
 
