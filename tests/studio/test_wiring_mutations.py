@@ -36,9 +36,10 @@ def choose(qtbot, w, *path: str) -> None:
     for item in path[1:]:
         qtbot.waitUntil(menu.isVisible, timeout=5000)
         act = next(a for a in menu.actions() if a.text().replace("&", "") == item)
+        sub = act.menu()  # read first: a clicked item may rebuild its menu (Open Recent)
         qtbot.mouseClick(menu, Qt.LeftButton, pos=menu.actionGeometry(act).center())
-        if act.menu() is not None:
-            menu = act.menu()
+        if sub is not None:
+            menu = sub
 
 
 def error_box(w) -> QMessageBox:
@@ -303,3 +304,68 @@ def test_dragging_the_playhead_while_paused_plays_grains_of_the_audio_there(make
     assert np.abs(player._grains[player._grain_cmd[1]]).max() > 0.05
     qtbot.waitUntil(lambda: player._grain_seen == player._grain_seq, timeout=5000)
     assert not w.windowTitle().endswith("*")
+
+
+# ------------------------------------------------------------------ the file workflow
+
+
+def test_the_fps_dialog_shows_the_length_for_the_typed_rate_and_its_cancel_button_cancels(open_window, qtbot,
+                                                                                          tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QDialogButtonBox, QDoubleSpinBox, QLabel
+    from PySide6.QtTest import QTest
+
+    from .test_journey_files import Modals, choose as choose_menu, patch_open_dialog, write_voice
+
+    w = open_window()
+    before = w.document.take
+    patch_open_dialog(monkeypatch, write_voice(tmp_path / "hello.wav", 2.0))
+    shown = []
+
+    def answer(dialog):
+        spin = dialog.findChild(QDoubleSpinBox, "new_take_fps")
+        spin.setFocus()
+        QTest.keyClick(spin, Qt.Key_A, Qt.ControlModifier)
+        QTest.keyClicks(spin, "50")
+        shown.append(dialog.findChild(QLabel, "new_take_length").text())
+        cancel = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.Cancel)
+        QTest.mouseClick(cancel, Qt.LeftButton)
+
+    modals = Modals()
+    try:
+        modals.expect("fps_dialog", answer)
+        choose_menu(qtbot, w, "File", "New From Audio…")
+        qtbot.waitUntil(lambda: modals.seen == ["fps_dialog"], timeout=10000)
+        qtbot.waitUntil(lambda: QApplication.activeModalWidget() is None, timeout=5000)
+    finally:
+        modals.stop()
+    assert shown == ["100 frames"]  # 2 s at the typed 50 fps
+    assert w.document.take is before and not modals.unexpected
+
+
+def test_file_open_recent_reopens_the_saved_take(open_window, qtbot, tmp_path):
+    w = open_window()
+    w.seek(7)
+    wait_current(qtbot, w)
+    w.value_box.setValue(5.0)
+    qtbot.keyClick(w.viewport, Qt.Key_K)
+    path = tmp_path / "smile.emz"
+    assert w.file_save_as(path)
+    assert w.file_new() and w.document.take.curves["AU12"].keys == ()
+    choose(qtbot, w, "File", "Open Recent", "smile.emz")
+    assert [(k.frame, k.value) for k in w.document.take.curves["AU12"].keys] == [(7.0, 5.0)]
+    assert w.windowTitle() == "EmoZone Studio - smile" and not w.document.is_dirty
+
+
+def test_the_autosave_timer_writes_the_unsaved_edit_beside_the_take(open_window, qtbot, tmp_path):
+    from core.document import autosave_path, load_take
+
+    w = open_window()
+    path = tmp_path / "take.emz"
+    assert w.file_save_as(path)
+    w.autosaver.interval_s = 0.05  # the check itself still runs off the studio's own timer
+    w.files._autosave_timer.setInterval(50)
+    qtbot.keyClick(w.viewport, Qt.Key_K)
+    auto = autosave_path(path)
+    qtbot.waitUntil(auto.exists, timeout=10000)
+    assert len(load_take(auto).curves["AU12"].keys) == 1
+    assert load_take(path).curves["AU12"].keys == ()  # the take file itself is untouched
