@@ -9,7 +9,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from core.anim.curve import Curve, Keyframe
 from core.anim.take import SpeechDrive, Take
-from core.aus import AU_NAMES, SPEECH_NAMES
+from core.aus import AU_NAMES, AU_ZONE, SPEECH_NAMES
 from tests.widgets.test_timeline import make_take
 from widgets.timeline import DEFAULT_LANE_PX, TimelineWidget
 
@@ -40,13 +40,26 @@ def shown_lanes(tl) -> list[str]:
     return [tl.lane_layout.lanes[i] for i in range(len(tl.lane_layout.lanes)) if i >= y0 - 1e-6 and i + 1 <= y1 + 1e-6]
 
 
-def test_speech_lanes_sit_under_the_aus_and_a_dock_shows_about_a_dozen_lanes(qtbot, dock):
+def test_speech_lanes_sit_under_the_waveform_and_a_dock_shows_about_a_dozen_lanes(qtbot, dock):
     tl = dock
-    assert tl.visible_channels() == list(AU_NAMES) + list(SPEECH_NAMES)
+    zones = ["brow"] * 3 + ["eyes"] * 3 + ["cheek_nose"] * 2 + ["mouth"] * 7 + ["jaw_chin"] * 2
+    # speech right under the audio it comes from, then the AUs zone by zone as the channel list has them
+    assert tl.lane_layout.lanes[:5] == ["audio", "jaw_open", "lip_round", "lip_close", "lip_stretch"]
+    aus = tl.visible_channels()[4:]
+    assert sorted(aus) == sorted(AU_NAMES) and [AU_ZONE[a] for a in aus] == zones
+    assert aus[:3] == ["AU01", "AU02", "AU04"] and aus[-2:] == ["AU17", "AU26"]
     assert tl.lane_layout.lane_px == DEFAULT_LANE_PX
-    assert 10 <= len(shown_lanes(tl)) <= 13
-    assert not tl.override_checkbox("jaw_open").isVisible()  # below the dock's edge for now
-    # drag the lane scroll bar to the bottom: the speech lanes and their boxes come into view
+    shown = shown_lanes(tl)
+    assert 10 <= len(shown) <= 13
+    # an animator fixing lip sync sees the speech lanes and their override boxes without scrolling
+    assert set(SPEECH_NAMES) <= set(shown) and "AU26" not in shown
+    labels = tl.label_column()
+    for name in SPEECH_NAMES:
+        box = tl.override_checkbox(name)
+        assert box.isVisible() and not box.isChecked()
+        row = labels.lane_rect(tl._lane_index(name))
+        assert row.top() - 1 <= box.geometry().top() and box.geometry().bottom() <= row.bottom() + 1
+    # drag the lane scroll bar to the bottom: the jaw / chin lanes come into view, speech goes
     bar = tl.lane_scrollbar()
     assert bar.isEnabled() and bar.maximum() > 0
     opt = QtWidgets.QStyleOptionSlider()
@@ -55,16 +68,22 @@ def test_speech_lanes_sit_under_the_aus_and_a_dock_shows_about_a_dozen_lanes(qtb
     qtbot.mousePress(bar, QtCore.Qt.LeftButton, QtCore.Qt.NoModifier, handle.center())
     qtbot.mouseMove(bar, QtCore.QPoint(handle.center().x(), bar.height() - 1))
     qtbot.mouseRelease(bar, QtCore.Qt.LeftButton, QtCore.Qt.NoModifier, QtCore.QPoint(handle.center().x(), bar.height() - 1))
-    assert set(SPEECH_NAMES) <= set(shown_lanes(tl))
-    labels = tl.label_column()
-    for name in SPEECH_NAMES:
-        box = tl.override_checkbox(name)
-        assert box.isVisible() and not box.isChecked()
-        row = labels.lane_rect(tl._lane_index(name))
-        assert row.top() - 1 <= box.geometry().top() and box.geometry().bottom() <= row.bottom() + 1
+    assert {"AU17", "AU26"} <= set(shown_lanes(tl))
+    assert not tl.override_checkbox("jaw_open").isVisible()
     # Shift + wheel scrolls back up
     wheel(tl, 30, QtCore.Qt.ShiftModifier)
     assert shown_lanes(tl)[0] == "audio" and bar.value() == 0
+    assert tl.override_checkbox("jaw_open").isVisible()
+
+
+def test_lane_labels_name_the_channels_as_the_channel_list_does(qtbot, dock):
+    from widgets.channel_list import ChannelList
+    cl = ChannelList()
+    qtbot.addWidget(cl)
+    labels = dock.label_column()
+    for name in dock.visible_channels():
+        assert labels.title(name) == cl.rows[name].label.text()
+    assert labels.title("lip_stretch") == "lip_stretch"
 
 
 def test_the_override_box_asks_for_the_flag_and_shows_the_takes_state(qtbot, dock):

@@ -12,12 +12,12 @@ Split by role, as Blender's space_graph splits draw / select / edit / view / key
 ``python -m widgets.timeline [--screenshot out.png]`` opens a demo (``__main__``).
 """
 from .layout import (
-    DEFAULT_LANE_PX, LABEL_WIDTH, LANE_PAD, MAX_LANE_PX, MIN_LANE_PX, WAVEFORM_LANE, LaneLayout, Selection,
+    DEFAULT_LANE_PX, LABEL_WIDTH, LANE_ORDER, LANE_PAD, MAX_LANE_PX, MIN_LANE_PX, WAVEFORM_LANE, LaneLayout, Selection,
     channel_range, lane_dy_to_value, value_to_lane_y,
 )
 from .widget import TimelineWidget
 
 __all__ = [
-    "DEFAULT_LANE_PX", "LABEL_WIDTH", "LANE_PAD", "MAX_LANE_PX", "MIN_LANE_PX", "WAVEFORM_LANE", "LaneLayout",
+    "DEFAULT_LANE_PX", "LABEL_WIDTH", "LANE_ORDER", "LANE_PAD", "MAX_LANE_PX", "MIN_LANE_PX", "WAVEFORM_LANE", "LaneLayout",
     "Selection", "TimelineWidget", "channel_range", "lane_dy_to_value", "value_to_lane_y",
 ]

@@ -17,7 +17,7 @@ from core.anim.take import CHANNEL_NAMES
 from core.aus import AU_FACS_NAMES, SPEECH_NAMES
 
 from .. import theme
-from .layout import KEY_SIZE_PX, LABEL_WIDTH, WAVEFORM_LANE, value_to_lane_y
+from .layout import KEY_SIZE_PX, LABEL_WIDTH, WAVEFORM_LANE, lane_title, value_to_lane_y
 
 #: where a speech lane's override box sits in the label column (x, width in pixels)
 OVERRIDE_X = 84
@@ -118,6 +118,10 @@ class LaneLabels(QtWidgets.QWidget):
             box.hide()
             self.overrides[name] = box
 
+    def title(self, lane: str) -> str:
+        """The name drawn on ``lane``'s label."""
+        return lane_title(lane)
+
     def _on_override_clicked(self, name: str, on: bool) -> None:
         self.sync_overrides()
         self._tl.speech_override_requested.emit(name, bool(on))
@@ -206,10 +210,10 @@ class LaneLabels(QtWidgets.QWidget):
             p.drawLine(QtCore.QPointF(0, y + px), QtCore.QPointF(self.width(), y + px))
             if name == WAVEFORM_LANE:
                 colour = theme.qcolor(theme.WAVEFORM)
-                title, sub = "Audio", ""
+                title, sub = lane_title(name), ""
             else:
                 colour = theme.channel_qcolor(name)
-                title = name
+                title = lane_title(name)
                 sub = AU_FACS_NAMES.get(name)
                 if sub is None:
                     drive = take.speech.get(name) if take is not None else None

@@ -1,8 +1,9 @@
 """Lane layout: which lanes there are, in what order, how tall, and lane <-> view y.
 
 View coordinates: x is the frame; y is the lane, lane ``i`` spanning [i, i+1] top to bottom (the
-ViewBox is y-inverted). Lane 0 is the waveform, lanes 1.. are the visible channels: the 17 AUs
-in ``CHANNEL_NAMES`` order, then the four speech controls. No Qt here.
+ViewBox is y-inverted). Lane 0 is the waveform, lanes 1.. are the visible channels in
+``LANE_ORDER``: the four speech controls first (they come from the audio above them), then the
+17 AUs grouped by zone as the channel list groups them. No Qt here.
 """
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from typing import Iterable
 
 import numpy as np
 
-from core.anim.take import CHANNEL_NAMES, SPEECH_MAX, SPEECH_MIN
-from core.aus import AU_MAX, AU_MIN, SPEECH_NAMES
+from core.anim.edit import channel_range
+from core.anim.take import CHANNEL_NAMES
+from core.aus import AU_NAMES, AU_ZONE, SPEECH_NAMES, ZONES
 
 WAVEFORM_LANE = "audio"
 #: Fraction of a lane kept free above the maximum and below the minimum value.
@@ -30,10 +32,17 @@ PLAYHEAD_GRAB_PX = 4
 
 Selection = dict[str, list[int]]
 
+#: The channel lanes top to bottom: the speech controls right under the waveform lane, then
+#: the AUs zone by zone (brow, eyes, cheek / nose, mouth, jaw / chin) in AU_NAMES order within
+#: a zone, the channel list's order. ``channel_range`` (core.anim.edit): the values a lane shows.
+LANE_ORDER: tuple[str, ...] = tuple(SPEECH_NAMES) + tuple(a for z in ZONES for a in AU_NAMES if AU_ZONE[a] == z)
+assert sorted(LANE_ORDER) == sorted(CHANNEL_NAMES)
 
-def channel_range(channel: str) -> tuple[float, float]:
-    """(min, max) value a channel's lane shows: AUs 0..5, speech controls 0..1."""
-    return (SPEECH_MIN, SPEECH_MAX) if channel in SPEECH_NAMES else (AU_MIN, AU_MAX)
+
+def lane_title(lane: str) -> str:
+    """The name a lane's label shows: the channel's own name, as the channel list writes it
+    (AU12, jaw_open), so a lane and its channel-list row read the same; "Audio" for the waveform."""
+    return "Audio" if lane == WAVEFORM_LANE else lane
 
 
 def value_to_lane_y(channel: str, lane: int, values: np.ndarray) -> np.ndarray:
@@ -55,7 +64,7 @@ class LaneLayout:
 
     def __init__(self) -> None:
         self.hidden: set[str] = set()
-        self.lanes: list[str] = [WAVEFORM_LANE] + list(CHANNEL_NAMES)
+        self.lanes: list[str] = [WAVEFORM_LANE] + list(LANE_ORDER)
         self.lane_px = float(DEFAULT_LANE_PX)
         self.top = 0.0
 
@@ -65,7 +74,7 @@ class LaneLayout:
         if hidden == self.hidden:
             return False
         self.hidden = hidden
-        self.lanes = [WAVEFORM_LANE] + [n for n in CHANNEL_NAMES if n not in hidden]
+        self.lanes = [WAVEFORM_LANE] + [n for n in LANE_ORDER if n not in hidden]
         return True
 
     def visible_channels(self) -> list[str]:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtWidgets
 
-from core.anim.edit import move_keys
+from core.anim.edit import channel_range, move_keys
 
 from .layout import Selection, lane_dy_to_value
 
@@ -183,7 +183,8 @@ class KeyMoveTool(Tool):
         preview, preview_selected = {}, {}
         for c, idx in self.selection.items():
             curve = self.base.curves[c]
-            preview[c] = move_keys(curve, idx, dframe, dvalues[c], snap=True)
+            # the same clamp to the channel's range as the committed move (core.anim.edit.move_selection)
+            preview[c] = move_keys(curve, idx, dframe, dvalues[c], snap=True, value_range=channel_range(c))
             preview_selected[c] = {float(round(curve.frames[i] + dframe)) for i in idx}
         tl._preview, tl._preview_selected = preview, preview_selected
         tl._redraw(set(self.selection))

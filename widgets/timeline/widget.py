@@ -409,20 +409,27 @@ class TimelineWidget(QtWidgets.QWidget):
         return self._preview.get(name) or self._take.curves[name]
 
     def _hit_key(self, view: QtCore.QPointF) -> tuple[str, int] | None:
+        """The key drawn nearest ``view`` within KEY_HIT_PX, in the lane under it or a lane next
+        to it: a key at a lane's minimum or maximum sits near the lane's edge, and a click on it
+        must pick the key, not the lane across the edge."""
         if self._take is None:
             return None
-        lane = int(np.floor(view.y()))
-        name = self.lane_layout.channel_at(lane)
-        if name is None:
-            return None
-        curve = self._take.curves[name]
-        if not len(curve):
-            return None
         pw, ph = self._vb.viewPixelSize()
-        ys = value_to_lane_y(name, lane, curve.values)
-        d = np.hypot((curve.frames - view.x()) / pw, (ys - view.y()) / ph)
-        i = int(np.argmin(d))
-        return (name, i) if d[i] <= KEY_HIT_PX else None
+        reach = KEY_HIT_PX * ph
+        best: tuple[float, str, int] | None = None
+        for lane in range(int(np.floor(view.y() - reach)), int(np.floor(view.y() + reach)) + 1):
+            name = self.lane_layout.channel_at(lane)
+            if name is None:
+                continue
+            curve = self._take.curves[name]
+            if not len(curve):
+                continue
+            ys = value_to_lane_y(name, lane, curve.values)
+            d = np.hypot((curve.frames - view.x()) / pw, (ys - view.y()) / ph)
+            i = int(np.argmin(d))
+            if d[i] <= KEY_HIT_PX and (best is None or d[i] < best[0]):
+                best = (float(d[i]), name, i)
+        return None if best is None else (best[1], best[2])
 
     def _editable_selection(self) -> Selection:
         if self._take is None:
@@ -570,6 +577,18 @@ class TimelineWidget(QtWidgets.QWidget):
             self._batch = False
         self._on_selection()
 
+    def _selected_key_types(self) -> tuple[set[Interpolation], set[HandleType]]:
+        """The interpolations and handle types of the selected keys of editable channels."""
+        interps: set[Interpolation] = set()
+        handle_types: set[HandleType] = set()
+        for name, idx in self._editable_selection().items():
+            keys = self._take.curves[name].keys
+            for i in idx:
+                if i < len(keys):
+                    interps.add(Interpolation(keys[i].interpolation))
+                    handle_types.add(HandleType(keys[i].handle_type))
+        return interps, handle_types
+
     def context_menu(self) -> QtWidgets.QMenu:
         """The lanes' context menu (built afresh; the keymap's actions, enabled for the current
         selection and clipboard)."""
@@ -582,19 +601,29 @@ class TimelineWidget(QtWidgets.QWidget):
         menu.addAction(acts["copy"])
         menu.addAction(acts["paste"])
         menu.addSeparator()
+        # each submenu ticks the type that every selected key has (none when they differ)
+        interps, handle_types = self._selected_key_types()
         interp = menu.addMenu("Interpolation")
         interp.setEnabled(has_sel)
+        group = QtGui.QActionGroup(interp)
         for mode, label in ((Interpolation.CONSTANT, "Constant"), (Interpolation.LINEAR, "Linear"),
                             (Interpolation.BEZIER, "Bezier")):
             act = interp.addAction(label)
             act.setData(mode.value)
+            act.setCheckable(True)
+            act.setChecked(interps == {mode})
+            group.addAction(act)
             act.triggered.connect(lambda _=False, m=mode: self.request_interpolation(m))
         handles = menu.addMenu("Handle Type")
         handles.setEnabled(has_sel)
+        group = QtGui.QActionGroup(handles)
         for mode, label in ((HandleType.AUTO_CLAMPED, "Auto Clamped"), (HandleType.AUTO, "Auto"),
                             (HandleType.VECTOR, "Vector"), (HandleType.FREE, "Free")):
             act = handles.addAction(label)
             act.setData(mode.value)
+            act.setCheckable(True)
+            act.setChecked(handle_types == {mode})
+            group.addAction(act)
             act.triggered.connect(lambda _=False, m=mode: self.request_handle_type(m))
         menu.addSeparator()
         menu.addAction(acts["frame_all"])
@@ -677,7 +706,8 @@ class TimelineWidget(QtWidgets.QWidget):
             if hit is None and near_playhead:
                 self._start_tool(ScrubTool(self, view, px, jump=False))
                 return True
-            channel = self.lane_layout.channel_at(int(np.floor(view.y())))
+            # the key's own lane, even when the click landed across its lane's edge
+            channel = hit[0] if hit is not None else self.lane_layout.channel_at(int(np.floor(view.y())))
             if channel is not None:
                 self.set_active_channel(channel)
             if hit is not None:
