@@ -138,7 +138,35 @@ def _decode_soundfile(p: Path) -> tuple[np.ndarray, int]:
     return np.ascontiguousarray(data, dtype=np.float32), int(rate)
 
 
+#: Containers whose declared stream duration is read from the header (an MP4/QuickTime edit list or
+#: track duration), not estimated from the bit rate: only these have their tail padding trimmed.
+_DECLARED_DURATION_FORMATS = ("mov", "mp4", "m4a", "3gp", "3g2", "mj2")
+
+
+def _itunes_gapless(*metadatas) -> tuple[int, int, int] | None:
+    """(priming, padding, original length) in samples from an iTunSMPB tag (Apple's gapless
+    info: " 00000000 PPPPPPPP AAAAAAAA LLLLLLLLLLLLLLLL ..." in hex), or None."""
+    for md in metadatas:
+        for key, value in dict(md or {}).items():
+            if key.lower() != "itunsmpb":
+                continue
+            fields = str(value).split()
+            try:
+                priming, padding, length = int(fields[1], 16), int(fields[2], 16), int(fields[3], 16)
+            except (IndexError, ValueError):
+                return None
+            if length > 0 and priming >= 0 and padding >= 0:
+                return priming, padding, length
+    return None
+
+
 def _decode_pyav(p: Path) -> tuple[np.ndarray, int]:
+    """Decode with FFmpeg, keeping only the stream's real samples: an AAC encoder puts priming
+    samples before the signal (1024 for FFmpeg's, 2112 for Apple's) and pads the last frame, and
+    the decoder hands all of them out unless told otherwise. The frames' pts place the samples on
+    the stream's timeline: what comes before its start (pts < start time; an MP4 edit list marks
+    the priming so) is dropped; an MP4 track's declared duration cuts the tail padding; an iTunSMPB
+    tag (priming, padding, original length) is honoured where no edit list already did so."""
     import av
 
     name = str(p)
@@ -154,11 +182,24 @@ def _decode_pyav(p: Path) -> tuple[np.ndarray, int]:
         if container.duration is not None and rate > 0:
             _check_duration(name, int(container.duration / av.time_base * rate), rate)
         channels = stream.codec_context.channels
+        tb = stream.time_base
+        start = stream.start_time if stream.start_time is not None else 0
+        declared = None
+        fmt_names = set((container.format.name or "").split(","))
+        if stream.duration is not None and stream.duration > 0 and tb is not None and rate > 0 \
+                and fmt_names & set(_DECLARED_DURATION_FORMATS):
+            declared = int(round(float(stream.duration * tb) * rate))
+        gapless = _itunes_gapless(container.metadata, stream.metadata)
         resampler = av.AudioResampler(format="fltp", layout=stream.codec_context.layout, rate=rate)
         chunks: list[np.ndarray] = []
         total = 0
+        first_pos = None
         max_frames = int(MAX_DURATION_S * rate) if rate > 0 else None
         for frame in container.decode(stream):
+            if first_pos is None and frame.pts is not None and tb is not None and rate > 0:
+                # Where the first decoded sample sits on the stream's timeline (negative: priming
+                # the decoder did not skip itself).
+                first_pos = int(round(float((frame.pts - start) * tb) * rate))
             for out in resampler.resample(frame):
                 arr = out.to_ndarray()  # planar float: [C, n]
                 chunks.append(arr)
@@ -176,4 +217,15 @@ def _decode_pyav(p: Path) -> tuple[np.ndarray, int]:
     if not chunks:
         return np.zeros((0, max(channels, 1)), np.float32), rate
     data = np.concatenate(chunks, axis=1).T
+    lead = max(0, -(first_pos or 0))
+    end = None if declared is None else max(declared, 0) + lead
+    if gapless is not None:
+        priming, _padding, length = gapless
+        # An edit list already dropped the priming when the declared duration is the original
+        # length; otherwise the priming is still there (the declared duration counts it).
+        kept = data.shape[0] - lead if declared is None else declared
+        if kept >= priming + length:
+            lead += priming
+        end = lead + length
+    data = data[lead:end]
     return np.ascontiguousarray(data, dtype=np.float32), rate

@@ -62,8 +62,95 @@ def test_m4a_aac_via_pyav(tmp_path):
     clip = load_audio(path)
     assert clip.sample_rate == rate
     assert clip.channels == channels
-    assert abs(clip.duration - 0.6) < 0.1
+    # Frames written without pts: the muxer cannot mark the encoder's 1024 priming samples, so the
+    # track declares 1024 + 26,460 samples; the last frame's padding past that is not kept.
+    with av.open(str(path)) as c:
+        s = c.streams.audio[0]
+        declared = int(round(float(s.duration * s.time_base) * rate))
+    assert declared == 1024 + 26460
+    assert clip.num_samples == declared
     assert 0.2 < float(np.sqrt((clip.samples ** 2).mean())) < 0.5
+
+
+def _glide(rate: int, seconds: float) -> np.ndarray:
+    # A tone gliding from 300 Hz up by 1200 Hz a second: its correlation with a shifted copy of
+    # itself has one clear peak, so a shift of the decoded signal shows (a steady tone repeats).
+    t = np.arange(int(round(rate * seconds))) / rate
+    return (0.5 * np.sin(2 * np.pi * (300 * t + 600 * t * t))).astype(np.float32)
+
+
+def _write_aac(path, signal: np.ndarray, rate: int, fmt=None, options=None, metadata=None) -> None:
+    av = pytest.importorskip("av")
+    with av.open(str(path), "w", format=fmt, options=options or {}) as out:
+        out.metadata.update(metadata or {})
+        stream = out.add_stream("aac", rate=rate, layout="mono", bit_rate=192000)
+        for i in range(0, signal.shape[0], 1024):
+            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(signal[None, i:i + 1024]),
+                                               format="fltp", layout="mono")
+            frame.sample_rate = rate
+            frame.pts = i
+            for pkt in stream.encode(frame):
+                out.mux(pkt)
+        for pkt in stream.encode(None):
+            out.mux(pkt)
+
+
+def _shift(decoded: np.ndarray, source: np.ndarray, reach: int = 3000) -> tuple[int, float]:
+    # The lag (samples; > 0: the decoded signal is late) that best lines decoded up with source,
+    # and the normalised correlation there.
+    best = (0, -np.inf)
+    for lag in range(-reach, reach + 1):
+        a = decoded[max(lag, 0):]
+        b = source[max(-lag, 0):]
+        m = min(a.shape[0], b.shape[0])
+        c = float(np.dot(a[:m], b[:m]))
+        if c > best[1]:
+            best = (lag, c)
+    return best[0], best[1] / float(np.dot(source, source))
+
+
+def test_m4a_priming_and_padding_are_not_kept(tmp_path):
+    # 1.00 s at 48 kHz through FFmpeg's AAC encoder: 1024 priming samples before the signal and
+    # the last frame padded (49 frames of 1024 = 1.045 s coded). The MP4 edit list says where the
+    # signal starts and how long it is; the clip is exactly the signal, not shifted.
+    rate = 48000
+    source = _glide(rate, 1.0)
+    path = tmp_path / "take.m4a"
+    _write_aac(path, source, rate)
+    clip = load_audio(path)
+    assert clip.sample_rate == rate and clip.channels == 1
+    assert abs(clip.duration - 1.0) <= 0.001, clip.duration
+    lag, corr = _shift(clip.samples[:, 0], source)
+    assert lag == 0 and corr > 0.99, (lag, corr)
+
+
+def test_m4a_with_itunes_gapless_tag_and_no_edit_list(tmp_path):
+    # Apple's recorders describe the priming, padding and true length in an iTunSMPB tag; FFmpeg's
+    # decoder does not apply it (here the MP4 has no edit list, so everything coded is declared:
+    # 1024 priming + 48,000 + 128 padding).
+    rate = 48000
+    source = _glide(rate, 1.0)
+    path = tmp_path / "phone.m4a"
+    tag = " 00000000 00000400 00000080 000000000000BB80 00000000 00000000"  # 1024, 128, 48000
+    _write_aac(path, source, rate, fmt="mp4", options={"use_editlist": "0", "movflags": "use_metadata_tags"},
+               metadata={"iTunSMPB": tag})
+    clip = load_audio(path)
+    assert clip.num_samples == 48000
+    lag, corr = _shift(clip.samples[:, 0], source)
+    assert lag == 0 and corr > 0.99, (lag, corr)
+
+
+def test_m4a_without_gapless_info_is_cut_to_its_declared_duration(tmp_path):
+    # No edit list and no tag: nothing says where the signal starts, so the priming stays (the
+    # container declares 1024 + 48,000 samples), but the padding past the declared end goes.
+    av = pytest.importorskip("av")
+    rate = 48000
+    path = tmp_path / "plain.m4a"
+    _write_aac(path, _glide(rate, 1.0), rate, fmt="mp4", options={"use_editlist": "0"})
+    with av.open(str(path)) as c:
+        declared = int(c.streams.audio[0].duration * c.streams.audio[0].time_base * rate)
+    assert declared == 49024
+    assert load_audio(path).num_samples == declared
 
 
 def test_analysis_is_mono_16k_and_cached(tmp_path):
