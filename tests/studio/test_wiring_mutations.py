@@ -369,3 +369,22 @@ def test_the_autosave_timer_writes_the_unsaved_edit_beside_the_take(open_window,
     qtbot.waitUntil(auto.exists, timeout=10000)
     assert len(load_take(auto).curves["AU12"].keys) == 1
     assert load_take(path).curves["AU12"].keys == ()  # the take file itself is untouched
+
+
+def test_file_quit_by_ctrl_q_and_by_the_menu_asks_about_unsaved_edits(open_window, qtbot):
+    from .test_journey_files import Modals, click_standard
+
+    w = open_window()
+    qtbot.keyClick(w.viewport, Qt.Key_K)
+    modals = Modals()
+    try:
+        modals.expect("unsaved_box", click_standard(QMessageBox.Cancel))
+        qtbot.keyClick(w.viewport, Qt.Key_Q, Qt.ControlModifier)
+        qtbot.waitUntil(lambda: modals.seen == ["unsaved_box"], timeout=5000)
+        assert w.isVisible() and w.windowTitle().endswith("*")  # Cancel: the studio and the edit stay
+        modals.expect("unsaved_box", click_standard(QMessageBox.Discard))
+        choose(qtbot, w, "File", "Quit")
+        qtbot.waitUntil(lambda: not w.isVisible(), timeout=5000)
+        assert modals.seen == ["unsaved_box", "unsaved_box"] and not modals.unexpected
+    finally:
+        modals.stop()
