@@ -10,7 +10,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from core.anim.curve import Curve, HandleType, Interpolation, Keyframe
 from core.anim.edit import move_selection
 from core.anim.take import Take
-from tests.widgets.test_timeline import L, click, drag, key_pos, make_take
+from tests.widgets.test_timeline import L, click, drag, key_pos, make_take, tl  # noqa: F401
 from tests.widgets.test_timeline_keymap import Window
 from widgets.timeline import TimelineWidget, channel_range
 
@@ -119,3 +119,190 @@ def test_of_two_keys_facing_across_a_lane_edge_the_nearer_one_wins(qtbot, small)
     assert tl.selection.as_dict() == {"AU12": [3]}
     click(qtbot, tl, high)
     assert tl.selection.as_dict() == {"AU14": [1]} and tl.active_channel() == "AU14"
+
+
+# ------------------------------------------------------------------ the Edit menu
+
+
+@pytest.fixture
+def bare(qtbot):
+    """The keymap tests' main window (Edit menu of the timeline's actions), before any take."""
+    w = Window()
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QtWidgets.QApplication.activeWindow() is w)
+    return w
+
+
+def open_edit_menu(qtbot, win) -> QtWidgets.QMenu:
+    """Alt+E, as a keyboard user opens it."""
+    qtbot.keyClick(win, QtCore.Qt.Key_E, QtCore.Qt.AltModifier)
+    qtbot.waitUntil(lambda: QtWidgets.QApplication.activePopupWidget() is win.edit)
+    return win.edit
+
+
+def reachable_items(qtbot, win) -> set[str]:
+    """Open the Edit menu and walk it with Down: the names of the items the highlight reaches
+    (a greyed-out item is skipped); Esc closes it."""
+    menu = open_edit_menu(qtbot, win)
+    seen: list[str] = []
+    for _ in range(2 * len(menu.actions()) + 1):
+        qtbot.keyClick(menu, QtCore.Qt.Key_Down)
+        act = menu.activeAction()
+        if act is not None and act.text() not in seen:
+            seen.append(act.text())
+    qtbot.keyClick(menu, QtCore.Qt.Key_Escape)
+    qtbot.waitUntil(lambda: not menu.isVisible())
+    return set(seen)
+
+
+def choose(qtbot, win, text: str) -> None:
+    """Open the Edit menu with Alt+E, walk to ``text`` with Down and press Return."""
+    menu = open_edit_menu(qtbot, win)
+    for _ in range(2 * len(menu.actions()) + 1):
+        if menu.activeAction() is not None and menu.activeAction().text() == text:
+            break
+        qtbot.keyClick(menu, QtCore.Qt.Key_Down)
+    assert menu.activeAction().text() == text, f"{text} cannot be reached (greyed out?)"
+    qtbot.keyClick(menu, QtCore.Qt.Key_Return)
+    qtbot.waitUntil(lambda: not menu.isVisible())
+
+
+def test_copy_and_delete_are_greyed_out_in_the_menu_while_nothing_is_selected(qtbot, bare):
+    win, tl = bare, bare.tl
+    # at start, no take: nothing to copy, delete, paste, select or key
+    assert reachable_items(qtbot, win) == set()
+    tl.set_take(make_take())
+    tl.frame_all()
+    assert reachable_items(qtbot, win) == {"Select All Keys", "Insert Key"}
+    click(qtbot, tl, key_pos(tl, "AU12", 1))
+    assert reachable_items(qtbot, win) == {"Copy Keys", "Delete Keys", "Select All Keys", "Insert Key"}
+    # a click on empty lane space clears the selection: greyed out again
+    click(qtbot, tl, tl.view_to_viewport(70.0, tl.lane_layout.lane_index("AU12") + 0.5))
+    assert reachable_items(qtbot, win) == {"Select All Keys", "Insert Key"}
+    # a locked channel's key can be copied but not deleted
+    click(qtbot, tl, key_pos(tl, "AU01", 0))
+    assert reachable_items(qtbot, win) == {"Copy Keys", "Select All Keys", "Insert Key"}
+    choose(qtbot, win, "Copy Keys")
+    assert "Paste Keys" in reachable_items(qtbot, win)
+    # a take without the selected key (an undo, another file): nothing selected, greyed out
+    click(qtbot, tl, key_pos(tl, "AU25", 1))
+    assert "Delete Keys" in reachable_items(qtbot, win)
+    tl.set_take(Take(fps=25.0, duration=100, curves={"AU25": Curve((Keyframe(10, 0.5),))}))
+    assert tl.selection.as_dict() == {}
+    assert reachable_items(qtbot, win) == {"Paste Keys", "Select All Keys", "Insert Key"}
+    # Esc in the timeline clears a selection: greyed out again
+    click(qtbot, tl, key_pos(tl, "AU25", 0))
+    qtbot.keyClick(tl, QtCore.Qt.Key_Escape)
+    assert "Copy Keys" not in reachable_items(qtbot, win)
+
+
+def window_wheel(win, tl, steps: int = 1, mods=NO) -> None:
+    """A wheel turn over the middle of the lanes, given to the window as the window system gives
+    it (routed by Qt to the widget under the pointer, through any popup or grab in the way)."""
+    vp = tl.plot_viewport()
+    centre = vp.rect().center()
+    ev = QtGui.QWheelEvent(QtCore.QPointF(vp.mapTo(win, centre)), QtCore.QPointF(vp.mapToGlobal(centre)),
+                           QtCore.QPoint(), QtCore.QPoint(0, 120 * steps), QtCore.Qt.NoButton, mods,
+                           QtCore.Qt.NoScrollPhase, False)
+    QtWidgets.QApplication.sendEvent(win.windowHandle(), ev)
+    QtWidgets.QApplication.processEvents()
+
+
+@pytest.mark.parametrize("item", ["Copy Keys", "Delete Keys", "Select All Keys", "Insert Key", "Paste Keys"])
+def test_after_an_edit_menu_item_the_wheel_and_the_scroll_bar_still_work(qtbot, bare, item):
+    win, tl = bare, bare.tl
+    tl.set_take(make_take())
+    win.resize(1100, 420)  # fewer lanes than the take has: the scroll bar is live
+    QtWidgets.QApplication.processEvents()
+    tl.frame_time()
+    assert tl.lane_scrollbar().maximum() > 0
+    click(qtbot, tl, key_pos(tl, "jaw_open", 1))
+    qtbot.keyClick(tl, QtCore.Qt.Key_C, QtCore.Qt.ControlModifier)  # so that Paste is enabled
+    win.other.setFocus()  # the focus elsewhere, as when the animator reaches for the menu
+    qtbot.waitUntil(win.other.hasFocus)
+    choose(qtbot, win, item)
+    assert QtWidgets.QApplication.activePopupWidget() is None
+    assert tl._tool is None
+    # the wheel zooms time at once, without a click in the timeline first
+    before = tl.frame_range()
+    window_wheel(win, tl, 1)
+    after = tl.frame_range()
+    assert after[1] - after[0] < before[1] - before[0], "the wheel did not zoom"
+    # Shift + wheel scrolls the lanes
+    top = tl.lane_scrollbar().value()
+    window_wheel(win, tl, -2, QtCore.Qt.ShiftModifier)
+    assert tl.lane_scrollbar().value() > top, "Shift + wheel did not scroll"
+    # the first click on the scroll bar's track pages the lanes
+    bar = tl.lane_scrollbar()
+    value = bar.value()
+    qtbot.mouseClick(bar, L, NO, QtCore.QPoint(bar.width() // 2, bar.height() - 20))
+    assert bar.value() > value or bar.value() == bar.maximum() > value - 1, "the scroll-bar click was lost"
+
+
+# ------------------------------------------------------------------ 4. context menu ticks
+
+
+def typed_take() -> Take:
+    return Take(fps=25.0, duration=100, curves={
+        "AU12": Curve((Keyframe(10, 1.0, Interpolation.LINEAR, HandleType.VECTOR),
+                       Keyframe(20, 3.0, Interpolation.LINEAR, HandleType.AUTO_CLAMPED),
+                       Keyframe(40, 2.0, Interpolation.BEZIER, HandleType.AUTO_CLAMPED))),
+        "AU25": Curve((Keyframe(10, 0.5, Interpolation.CONSTANT, HandleType.FREE),)),
+    })
+
+
+def ticks(qtbot, tl, pos) -> dict[str, list[str]]:
+    """Right click at ``pos``, open each type submenu with the keyboard and read its ticked items;
+    Esc closes the menus."""
+    qtbot.mouseClick(tl.plot_viewport(), QtCore.Qt.RightButton, NO, pos)
+    qtbot.waitUntil(lambda: isinstance(QtWidgets.QApplication.activePopupWidget(), QtWidgets.QMenu))
+    menu = QtWidgets.QApplication.activePopupWidget()
+    out = {}
+    for title in ("Interpolation", "Handle Type"):
+        entry = next(a for a in menu.actions() if a.text() == title)
+        menu.setActiveAction(entry)
+        qtbot.keyClick(menu, QtCore.Qt.Key_Right)
+        sub = entry.menu()
+        qtbot.waitUntil(sub.isVisible)
+        assert all(a.isCheckable() for a in sub.actions())
+        out[title] = [a.text() for a in sub.actions() if a.isChecked()]
+        qtbot.keyClick(sub, QtCore.Qt.Key_Escape)
+        qtbot.waitUntil(lambda: not sub.isVisible())
+    qtbot.keyClick(menu, QtCore.Qt.Key_Escape)
+    qtbot.waitUntil(lambda: QtWidgets.QApplication.activePopupWidget() is None)
+    return out
+
+
+def test_the_type_submenus_tick_the_type_the_selected_keys_share(qtbot, tl):
+    tl.set_take(typed_take())
+    tl.frame_all()
+    assert ticks(qtbot, tl, key_pos(tl, "AU12", 0)) == {"Interpolation": ["Linear"], "Handle Type": ["Vector"]}
+    assert ticks(qtbot, tl, key_pos(tl, "AU25", 0)) == {"Interpolation": ["Constant"], "Handle Type": ["Free"]}
+    # two keys sharing the interpolation but not the handle type
+    click(qtbot, tl, key_pos(tl, "AU12", 0))
+    click(qtbot, tl, key_pos(tl, "AU12", 1), QtCore.Qt.ShiftModifier)
+    assert ticks(qtbot, tl, key_pos(tl, "AU12", 1)) == {"Interpolation": ["Linear"], "Handle Type": []}
+    # keys sharing the handle type but not the interpolation
+    click(qtbot, tl, key_pos(tl, "AU12", 1))
+    click(qtbot, tl, key_pos(tl, "AU12", 2), QtCore.Qt.ShiftModifier)
+    assert ticks(qtbot, tl, key_pos(tl, "AU12", 2)) == {"Interpolation": [], "Handle Type": ["Auto Clamped"]}
+    # choosing a type asks for it on the selection, and the next menu ticks it
+    with qtbot.waitSignal(tl.interpolation_requested) as sig:
+        qtbot.mouseClick(tl.plot_viewport(), QtCore.Qt.RightButton, NO, key_pos(tl, "AU12", 2))
+        qtbot.waitUntil(lambda: isinstance(QtWidgets.QApplication.activePopupWidget(), QtWidgets.QMenu))
+        menu = QtWidgets.QApplication.activePopupWidget()
+        entry = next(a for a in menu.actions() if a.text() == "Interpolation")
+        menu.setActiveAction(entry)
+        qtbot.keyClick(menu, QtCore.Qt.Key_Right)
+        qtbot.waitUntil(entry.menu().isVisible)
+        sub = entry.menu()
+        sub.setActiveAction(next(a for a in sub.actions() if a.text() == "Constant"))
+        qtbot.keyClick(sub, QtCore.Qt.Key_Return)
+    selection, mode = sig.args
+    assert mode == "constant" and selection == {"AU12": [1, 2]}
+    from core.anim.edit import edit_selection, set_interpolation
+    tl.set_take(edit_selection(tl._take, selection, lambda c, i: set_interpolation(c, i, mode)))
+    assert ticks(qtbot, tl, key_pos(tl, "AU12", 2))["Interpolation"] == ["Constant"]
