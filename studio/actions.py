@@ -1,12 +1,16 @@
 """The window's QActions (one table: name, text, shortcut, what it does), its menus and the
-keying strip. Shortcuts act while any panel of the window has focus (Qt.WindowShortcut)."""
+keying strip. Shortcuts act while any panel of the window has focus (Qt.WindowShortcut), the
+number boxes of the window's own bars included (``NumberBoxKeys``)."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QLabel, QToolBar
+from PySide6.QtWidgets import (
+    QAbstractSpinBox, QApplication, QComboBox, QDoubleSpinBox, QLabel, QLineEdit, QToolBar, QWidget,
+)
 
 from core.aus import AU_FACS_NAMES, AU_MAX, AU_NAMES, SPEECH_NAMES
+from widgets.timeline.keymap import action_for_key
 from widgets.zone_overlay import OverlayMode
 
 
@@ -132,3 +136,88 @@ def build_key_bar(win) -> QToolBar:
     bar.addAction(win.actions_by_name["key"])
     win.addToolBar(Qt.TopToolBarArea, bar)
     return bar
+
+
+#: Keys a number box keeps (typing, editing and stepping a number); every other key, with any
+#: modifier, goes to the window's shortcuts first (Space, K, L, I, F, Ctrl+Z, Ctrl+Shift+Z, Ctrl+Y, ...).
+BOX_KEYS = frozenset([*(getattr(Qt, f"Key_{d}") for d in range(10)), Qt.Key_Period, Qt.Key_Comma,
+                      Qt.Key_Minus, Qt.Key_Plus, Qt.Key_Backspace, Qt.Key_Delete, Qt.Key_Left, Qt.Key_Right,
+                      Qt.Key_Up, Qt.Key_Down, Qt.Key_Home, Qt.Key_End, Qt.Key_PageUp, Qt.Key_PageDown,
+                      Qt.Key_Return, Qt.Key_Enter, Qt.Key_Tab, Qt.Key_Backtab, Qt.Key_Escape])
+#: Ctrl+key a number box keeps: select all, copy, cut, paste of its text.
+BOX_CTRL_KEYS = frozenset([Qt.Key_A, Qt.Key_C, Qt.Key_X, Qt.Key_V])
+
+
+class NumberBoxKeys(QObject):
+    """An event filter on the number boxes of the window's bars (the keying strip's Value, the
+    transport's frame and loop boxes): the window's shortcuts win over the box for keys a number
+    never needs (``BOX_KEYS`` stay with the box); Return in the keying strip's Value keys the typed
+    value (Insert Strip Key). After a key is inserted from a box, ``give_focus_back`` returns the
+    focus to where it was before the box took it (the viewport when that is gone)."""
+
+    def __init__(self, win, boxes, key_box=None):
+        super().__init__(win)
+        self._win = win
+        self.boxes = list(boxes)
+        self._key_box = key_box
+        self._before: QWidget | None = None
+        for box in self.boxes:
+            box.installEventFilter(self)
+            edit = box.lineEdit() if isinstance(box, QAbstractSpinBox) else None
+            if edit is not None:
+                edit.installEventFilter(self)
+        QApplication.instance().focusChanged.connect(self._on_focus_changed)
+
+    def _is_box(self, w) -> bool:
+        return w is not None and any(w is b or (isinstance(b, QAbstractSpinBox) and w is b.lineEdit())
+                                     for b in self.boxes)
+
+    def _on_focus_changed(self, old, now) -> None:
+        if self._is_box(now) and old is not None and not self._is_box(old) and old.window() is self._win:
+            self._before = old
+
+    def has_focus(self) -> bool:
+        return self._is_box(QApplication.focusWidget())
+
+    def give_focus_back(self) -> None:
+        before = self._before
+        target = before if before is not None and before.isVisible() and before.window() is self._win \
+            else self._win.viewport
+        target.setFocus(Qt.OtherFocusReason)
+
+    def eventFilter(self, obj, ev) -> bool:  # noqa: N802 - Qt's name
+        t = ev.type()
+        if t == QEvent.ShortcutOverride:
+            if not self._box_keeps(ev):
+                ev.ignore()  # not taken by the box: the window's shortcut (if any) runs
+                return True
+            return False
+        if t != QEvent.KeyPress:
+            return False
+        if self._key_box is not None and ev.key() in (Qt.Key_Return, Qt.Key_Enter) \
+                and (obj is self._key_box or obj is self._key_box.lineEdit()):
+            self._win.insert_key_here()
+            return True
+        if not self._box_keeps(ev):
+            # The timeline's Edit keys (I: Insert Key, X: Delete Keys) are its own shortcuts
+            # (they act while it has focus): from a box they act on the timeline as from the menu.
+            act = action_for_key(self._win.timeline.edit_actions, ev)
+            if act is not None and act.isEnabled():
+                act.trigger()
+                return True
+        return False
+
+    @staticmethod
+    def _box_keeps(ev) -> bool:
+        key, mods = ev.key(), ev.modifiers() & ~Qt.KeypadModifier
+        editing = not mods & (Qt.ControlModifier | Qt.AltModifier | Qt.MetaModifier)
+        return (editing and key in BOX_KEYS) or (mods == Qt.ControlModifier and key in BOX_CTRL_KEYS)
+
+
+def install_number_box_keys(win) -> NumberBoxKeys:
+    """Every spin box and line edit of the keying strip and the transport."""
+    bars = [win.findChild(QToolBar, "keying_bar"), win.transport]
+    boxes = [b for bar in bars for b in bar.findChildren(QAbstractSpinBox)]
+    boxes += [e for bar in bars for e in bar.findChildren(QLineEdit)
+              if not any(isinstance(b, QAbstractSpinBox) and b.lineEdit() is e for b in boxes)]
+    return NumberBoxKeys(win, boxes, key_box=win.value_box)

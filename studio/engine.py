@@ -184,6 +184,20 @@ class Engine:
         au, speech = self.rig_driver(take).controls(np.array([float(frame)]))
         return au[0], speech[0]
 
+    def audio_speech(self, take, channel: str) -> np.ndarray | None:
+        """What the audio drives on speech control ``channel`` at every frame of the take [duration]
+        (from core.drive.SPEECH_CACHE, as the rig gets it with the override off); None when the take
+        has no audio the studio could load."""
+        from core.anim.take import SpeechDrive
+        from core.aus import SPEECH_NAMES
+
+        if self._audio_for(take) is None:
+            return None
+        audio_take = take.with_speech(channel, SpeechDrive(driven_by_audio=True, override=False))
+        frames = np.arange(take.duration, dtype=np.float64)
+        _au, speech = self.rig_driver(audio_take).controls(frames)
+        return speech[:, SPEECH_NAMES.index(channel)]
+
     def cloud(self, take, frame: int):
         """The deformed GaussianCloud of one frame with the current driver."""
         return self.driver_for(take).cloud(float(frame))

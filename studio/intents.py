@@ -32,8 +32,10 @@ class Intents(QObject):
     ``preview``: shows a take that is not (yet) the document's, or the document's again (None)."""
 
     def __init__(self, document: Callable[[], Document], push: Callable[[Command], None],
-                 preview: Callable[[object], None] = lambda _take: None, parent=None):
+                 preview: Callable[[object], None] = lambda _take: None, parent=None,
+                 audio_speech: Callable[[object, str], object] | None = None):
         super().__init__(parent)
+        self._audio_speech = audio_speech  # (take, speech channel) -> what the audio drives [duration] | None
         self._document = document
         self._push = push
         self._preview = preview
@@ -87,7 +89,18 @@ class Intents(QObject):
         self._push(C.set_curve_flags_command(self.take, channel, text=flag_text(channel, flag, on), **{flag: bool(on)}))
 
     def set_speech_override(self, channel: str, on: bool) -> None:
-        self._push(C.set_speech_override_command(self.take, channel, bool(on)))
+        self._push(C.set_speech_override_command(self.take, channel, bool(on), self._baked_speech(channel, on)))
+
+    def _baked_speech(self, channel: str, on: bool):
+        """The audio's speech control as keys, to seed an empty curve the override hands it to."""
+        take = self.take
+        if not on or self._audio_speech is None or len(take.curves[channel].keys):
+            return None
+        try:
+            values = self._audio_speech(take, channel)
+        except ValueError:  # the audio cannot drive the take: the curve starts empty, as before
+            return None
+        return None if values is None else C.bake_speech_curve(channel, values)
 
     # -- an AU slider: a drag previews, its release is one command; a click or a key step is one command
     def set_key(self, channel: str, frame: int, value: float, edit_id: int) -> None:

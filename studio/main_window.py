@@ -74,7 +74,8 @@ class MainWindow(QMainWindow):
         self.engine = engine or Engine()
         self.document = Document(take if take is not None else sample_take())
         self.undo = UndoBridge(self.document, self)
-        self.intents = Intents(lambda: self.document, self.push, self.show_preview, self)
+        self.intents = Intents(lambda: self.document, self.push, self.show_preview, self,
+                               audio_speech=self.engine.audio_speech)
         self.playback = PlaybackController(lambda: self.document.take, self)
         self.files = FileWorkflow(self, autosave_interval_s)
         self.worker = DeformWorker(self.engine, self)
@@ -97,6 +98,7 @@ class MainWindow(QMainWindow):
         self.actions_by_name = actions.build_actions(self)
         actions.build_menus(self)
         actions.build_key_bar(self)
+        self.number_box_keys = actions.install_number_box_keys(self)
         self.intents.connect(self.timeline, self.channel_list, self.au_panel)
         bind_timeline_view_state(self.settings, self.timeline, self.channel_list)  # B2: lanes persist
         self.set_current_channel(self.channel_combo.currentData())
@@ -344,9 +346,13 @@ class MainWindow(QMainWindow):
     def insert_key_here(self) -> None:
         """Insert Strip Key (K): the keying strip's channel and value at the playhead."""
         channel = self.channel_combo.currentData()
+        from_box = self.number_box_keys.has_focus()
+        self.value_box.interpretText()  # a value typed and not yet taken by the box
         value = float(self.value_box.value())
         self.intents.insert_key(channel, self.current_frame, value)
         self.statusBar().showMessage(f"Key {channel} = {value:g} at frame {self.current_frame}", 3000)
+        if from_box:  # typed, keyed: the window's keys (Ctrl+Z, Space, arrows) act on the take again
+            self.number_box_keys.give_focus_back()
 
     # ================================================================== frames
     def request_frame(self, frame: int, edit: bool = False) -> None:

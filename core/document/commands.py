@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Hashable, Iterable, Mapping
 
+import numpy as np
+
 from core.anim import edit
 from core.anim.blink import auto_blink
 from core.anim.curve import Curve, HandleType, Interpolation
@@ -29,14 +31,25 @@ def insert_key_command(take: Take, channel: str, frame: float, value: float,
 
 def insert_keys_command(take: Take, items: Iterable[tuple[str, float, float]]) -> TakeEdit:
     """Keys at (channel, frame, value) each (a key already on that frame takes the value);
-    locked channels are left alone. Labelled "Insert key AU01, AU12"."""
+    locked channels are left alone. Labelled "Insert key AU01, AU12 @ 20" (insert_keys_text)."""
     curves: dict[str, Curve] = {}
+    frames: list[float] = []
     for channel, frame, value in items:
         c = curves.get(channel, take.curves[channel])
         if not c.lock:
             curves[channel] = edit.insert_key(c, float(frame), float(value))
+            frames.append(float(frame))
     after = take.with_curves(curves) if curves else take
-    return TakeEdit(f"Insert key {', '.join(sorted(curves))}".rstrip(), take, after)
+    return TakeEdit(insert_keys_text(curves, frames), take, after)
+
+
+def insert_keys_text(channels: Iterable[str], frames: Iterable[float]) -> str:
+    """"Insert key AU12 @ 20" / "Insert key AU01, AU12 @ 20-31": the channels and the frames, like
+    the keying strip's "Insert key AU12 @ 20"."""
+    names = ", ".join(sorted(set(channels)))
+    fs = sorted({int(round(f)) for f in frames})
+    at = "" if not fs else f" @ {fs[0]}" if len(fs) == 1 else f" @ {fs[0]}-{fs[-1]}"
+    return f"Insert key {names}".rstrip() + (at if names else "")
 
 
 def set_key_command(take: Take, channel: str, frame: int, value: float,
@@ -128,10 +141,26 @@ def set_speech_drive_command(take: Take, channel: str, drive: SpeechDrive, text:
     return TakeEdit(text, take, take.with_speech(channel, drive))
 
 
-def set_speech_override_command(take: Take, channel: str, on: bool) -> TakeEdit:
-    """The lane's override box: the speech control follows its curve (on) or the audio (off)."""
+def set_speech_override_command(take: Take, channel: str, on: bool, baked: Curve | None = None) -> TakeEdit:
+    """The lane's override box: the speech control follows its curve (on) or the audio (off).
+
+    ``baked``: what the audio drives on the channel, as a curve (see ``bake_speech_curve``). Turning
+    the override on over a curve with no keys (and not locked) seeds the curve with it in the same
+    undo step, so the control goes on moving as it did and the animator edits only the moment that
+    is wrong. A curve with keys keeps them; turning the override off never touches the curve."""
     drive = dataclasses.replace(take.speech.get(channel, SpeechDrive()), override=bool(on))
-    return set_speech_drive_command(take, channel, drive, f"{'Override' if on else 'Audio drives'} {channel}")
+    after = take.with_speech(channel, drive)
+    c = take.curves[channel]
+    if on and baked is not None and len(baked.keys) and not len(c.keys) and not c.lock:
+        after = after.with_curve(channel, dataclasses.replace(baked, mute=c.mute, solo=c.solo, lock=False))
+    return TakeEdit(f"{'Override' if on else 'Audio drives'} {channel}", take, after)
+
+
+def bake_speech_curve(channel: str, values, tolerance: float = 0.02) -> Curve:
+    """A speech control's per-frame values [duration] (frame m = values[m]) as a curve: linear keys,
+    only those needed to stay within ``tolerance`` of every frame (Ramer-Douglas-Peucker)."""
+    v = np.clip(np.asarray(values, dtype=np.float64).reshape(-1), *edit.channel_range(channel))
+    return edit.bake(np.arange(len(v), dtype=np.float64), v, tolerance=tolerance)
 
 
 def set_take_command(take: Take, text: str = "Take settings", drag_id: Hashable | None = None,
