@@ -178,6 +178,7 @@ def test_k_keys_the_strip_value_at_the_playhead_and_one_undo_removes_it(open_win
     qtbot.keyClick(w.viewport, Qt.Key_K)
     assert keys(w, "AU12") == [(7.0, 2.5)]
     assert dirty(w) and w.actions_by_name["undo"].text() == "&Undo Insert key AU12 @ 7"
+    w.timeline.scroll_to_channel("AU12")
     assert drawn(w, "AU12")[0] == [7.0]
     undo(qtbot, w)
     assert keys(w, "AU12") == [] and not dirty(w) and drawn(w, "AU12")[0] == []
