@@ -25,7 +25,8 @@ Selection = edit.Selection
 def insert_key_command(take: Take, channel: str, frame: float, value: float,
                        interpolation: Interpolation | None = None, text: str = "Insert key") -> TakeEdit:
     c = take.curves[channel]
-    after = take if c.lock else take.with_curve(channel, edit.insert_key(c, frame, value, interpolation))
+    after = take if c.lock else take.with_curve(channel, edit.insert_key(
+        c, frame, value, interpolation, value_range=edit.channel_range(channel)))
     return TakeEdit(text, take, after)
 
 
@@ -37,7 +38,7 @@ def insert_keys_command(take: Take, items: Iterable[tuple[str, float, float]]) -
     for channel, frame, value in items:
         c = curves.get(channel, take.curves[channel])
         if not c.lock:
-            curves[channel] = edit.insert_key(c, float(frame), float(value))
+            curves[channel] = edit.insert_key(c, float(frame), float(value), value_range=edit.channel_range(channel))
             frames.append(float(frame))
     after = take.with_curves(curves) if curves else take
     return TakeEdit(insert_keys_text(curves, frames), take, after)

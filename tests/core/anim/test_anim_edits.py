@@ -189,3 +189,12 @@ def test_bare_curve_edits_are_not_clamped():
     # a curve that belongs to no channel (a tool's scratch curve) keeps any value
     c = _curve([(0, 4.0)])
     assert edit.move_keys(c, [0], 0, 3.0).keys[0].value == 7.0
+
+
+def test_key_commands_clamp_typed_values_to_the_channel_range():
+    from core.document import commands as C
+    t = _take_ranged()
+    assert C.insert_key_command(t, "AU12", 30, 7.5).after.curves["AU12"].keys[-1].value == 5.0
+    assert C.set_key_command(t, "jaw_open", 0, -0.4).after.curves["jaw_open"].keys[0].value == 0.0
+    after = C.insert_keys_command(t, [("AU01", 5, -1.35), ("lip_round", 3, 2.0)]).after
+    assert after.curves["AU01"].keys[0].value == 0.0 and after.curves["lip_round"].keys[0].value == 1.0
