@@ -120,7 +120,7 @@ def build_key_bar(win) -> QToolBar:
     for name in AU_NAMES:
         combo.addItem(f"{name}  {AU_FACS_NAMES[name]}", name)
     for name in SPEECH_NAMES:
-        combo.addItem(name.replace("_", " "), name)
+        combo.addItem(name, name)  # the channel list's and the lane's word (jaw_open)
     combo.setCurrentIndex(AU_NAMES.index("AU12"))
     box = win.value_box = QDoubleSpinBox(bar)
     box.setObjectName("key_value")
@@ -180,9 +180,12 @@ class NumberBoxKeys(QObject):
         return self._is_box(QApplication.focusWidget())
 
     def give_focus_back(self) -> None:
-        before = self._before
-        target = before if before is not None and before.isVisible() and before.window() is self._win \
-            else self._win.viewport
+        before, target = self._before, self._win.viewport
+        try:
+            if before is not None and before.isVisible() and before.window() is self._win:
+                target = before
+        except RuntimeError:  # the widget is gone
+            pass
         target.setFocus(Qt.OtherFocusReason)
 
     def eventFilter(self, obj, ev) -> bool:  # noqa: N802 - Qt's name
@@ -199,9 +202,9 @@ class NumberBoxKeys(QObject):
             self._win.insert_key_here()
             return True
         if not self._box_keeps(ev):
-            # The timeline's Edit keys (I: Insert Key, X: Delete Keys) are its own shortcuts
-            # (they act while it has focus): from a box they act on the timeline as from the menu.
-            act = action_for_key(self._win.timeline.edit_actions, ev)
+            # The timeline's I (Insert Key) is its own shortcut (it acts while the timeline has
+            # focus): from a box it acts on the timeline as from the Edit menu.
+            act = action_for_key({"insert": self._win.timeline.edit_actions["insert"]}, ev)
             if act is not None and act.isEnabled():
                 act.trigger()
                 return True

@@ -83,7 +83,7 @@ class ExportDialog(QDialog):
         path_row = QHBoxLayout()
         self.path_edit = QLineEdit(self)
         self.path_edit.setObjectName("export_path")
-        base = window.document.path.parent if window.document.path else Path.cwd()
+        base = window.files.start_folder()  # the take's folder, else its audio's, else home
         self.path_edit.setText(str(base / f"{take.name}.mp4"))
         browse = QPushButton("Browse…", self)
         browse.setObjectName("export_browse")

@@ -29,6 +29,19 @@ FILE_FILTER = f"EmoZone takes (*{PROJECT_SUFFIX});;All files (*)"
 AUDIO_FILTER = ("Recordings (" + " ".join(f"*{s}" for s in sorted(AUDIO_SUFFIXES)) + ");;All files (*)")
 AUTOSAVE_CHECK_MS = 5000
 MAX_FPS = 240.0
+FPS_DIALOG_MIN_WIDTH = 360
+
+
+def recent_labels(files: list[str]) -> list[str]:
+    """The Open Recent items: the file's name, and "name — folder" where two files share a name."""
+    names = [Path(f).name for f in files]
+    home = str(Path.home())
+
+    def folder(f: str) -> str:
+        parent = str(Path(f).parent)
+        return "~" + parent[len(home):] if parent == home or parent.startswith(home + "/") else parent
+
+    return [f"{n} \u2014 {folder(f)}" if names.count(n) > 1 else n for n, f in zip(names, files)]
 
 
 class FpsDialog(QDialog):
@@ -38,6 +51,8 @@ class FpsDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("fps_dialog")
         self.setWindowTitle("New take from audio")
+        # Wide enough for its title next to the window manager's buttons (it was cut to "New take… m audio").
+        self.setMinimumWidth(max(FPS_DIALOG_MIN_WIDTH, 2 * self.fontMetrics().horizontalAdvance(self.windowTitle())))
         self.seconds = float(seconds)
         form = QFormLayout(self)
         form.addRow(QLabel(f"{audio_name}: {seconds:.2f} s"))
@@ -354,6 +369,16 @@ class FileWorkflow(QObject):
         return True
 
     # -- save
+    def start_folder(self) -> Path:
+        """Where Save As and Export start: the take's folder, else its audio's, else the home folder
+        (never the program's working folder)."""
+        if self.document.path is not None:
+            return self.document.path.parent
+        audio = self.document.take.audio
+        if audio is not None and Path(audio.path).is_absolute() and Path(audio.path).parent.is_dir():
+            return Path(audio.path).parent
+        return Path.home()
+
     def save(self) -> bool:
         if self.document.path is None:
             return self.save_as()
@@ -361,8 +386,8 @@ class FileWorkflow(QObject):
 
     def save_as(self, path: str | Path | None = None) -> bool:
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self.window, "Save take as",
-                                                  f"{self.document.take.name}{PROJECT_SUFFIX}", FILE_FILTER)
+            start = self.start_folder() / f"{self.document.take.name}{PROJECT_SUFFIX}"
+            path, _ = QFileDialog.getSaveFileName(self.window, "Save take as", str(start), FILE_FILTER)
             if not path:
                 return False
         path = Path(path)
@@ -394,9 +419,10 @@ class FileWorkflow(QObject):
             return
         files = self.settings.recent_files() if files is None else files
         self.recent_menu.clear()
-        for f in files:
-            act = self.recent_menu.addAction(Path(f).name)
+        for f, label in zip(files, recent_labels(files)):
+            act = self.recent_menu.addAction(label)
             act.setToolTip(f)
+            act.setStatusTip(f)
             act.setData(f)
             act.triggered.connect(lambda _c=False, f=f: self.open(f))
         self.recent_menu.setEnabled(bool(files))

@@ -57,6 +57,8 @@ DOCK_AUS = "aus"
 APP_TITLE = "EmoZone Studio"
 #: The timeline dock never opens shorter than this (a saved layout could leave it two lanes tall).
 MIN_TIMELINE_PX = 200
+#: The window's size on a first start (never larger than the screen's free area).
+DEFAULT_SIZE = (1440, 900)
 
 
 class MainWindow(QMainWindow):
@@ -561,18 +563,35 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
-            self.resize(1440, 900)
+            screen = self.screen().availableGeometry() if self.screen() is not None else None
+            w, h = DEFAULT_SIZE
+            if screen is not None and screen.width() > 0:
+                w, h = min(w, screen.width()), min(h, screen.height())
+            self.resize(w, h)
         state = self.settings.window_state()
+        self._default_docks_pending = state is None
         if state is not None:
             self.restoreState(state)
             self._clamp_pending = True
         else:
-            # The viewport gets most of the height; the timeline shows about a dozen lanes.
-            self.resizeDocks([self.docks[DOCK_TIMELINE]], [280], Qt.Vertical)
-            self.resizeDocks([self.docks[DOCK_CHANNELS], self.docks["display"]], [290, 300], Qt.Horizontal)
+            self._default_docks()
+
+    def _default_docks(self) -> None:
+        """The first layout, for the window's width: the side docks take about a fifth each (the
+        channel list wide enough for its toggles, the AU sliders readable), the viewport and the
+        transport the rest; the timeline shows about a dozen lanes."""
+        width = max(self.width(), 800)
+        left = int(np.clip(0.19 * width, 230, 300))
+        right = int(np.clip(0.19 * width, 240, 320))
+        self.resizeDocks([self.docks[DOCK_TIMELINE]], [min(280, max(MIN_TIMELINE_PX, self.height() // 3))],
+                         Qt.Vertical)
+        self.resizeDocks([self.docks[DOCK_CHANNELS], self.docks["display"]], [left, right], Qt.Horizontal)
 
     def showEvent(self, ev) -> None:
         super().showEvent(ev)
+        if getattr(self, "_default_docks_pending", False):
+            self._default_docks_pending = False
+            QTimer.singleShot(0, self._default_docks)  # sized for the window as it is shown
         if getattr(self, "_clamp_pending", False):
             self._clamp_pending = False
             QTimer.singleShot(0, self._clamp_docks)

@@ -57,6 +57,10 @@ class _ChannelRow(QtWidgets.QFrame):
         lay.addWidget(self.label)
         desc = QtWidgets.QLabel(AU_FACS_NAMES.get(channel, "speech"))
         desc.setStyleSheet(f"color: {theme.TEXT_DIM}; font-size: 8pt;")
+        desc.setToolTip(desc.text())
+        # The description gives way (clipped) so the toggles stay in view in a narrow dock.
+        desc.setSizePolicy(QtWidgets.QSizePolicy.Ignored, QtWidgets.QSizePolicy.Preferred)
+        desc.setMinimumWidth(0)
         lay.addWidget(desc, 1)
         self.buttons: dict[str, QtWidgets.QToolButton] = {}
         for key, text, tip in _BUTTONS:
@@ -99,6 +103,7 @@ class ChannelList(QtWidgets.QWidget):
         scroll = QtWidgets.QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QtWidgets.QFrame.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarAlwaysOff)  # rows fit the width
         outer.addWidget(scroll)
         body = QtWidgets.QWidget()
         body.setObjectName("channelBody")
@@ -118,7 +123,7 @@ class ChannelList(QtWidgets.QWidget):
         lay.addStretch(1)
         scroll.setWidget(body)
         self._restyle_rows()
-        self.setMinimumWidth(230)
+        self.setMinimumWidth(200)  # the rows' descriptions give way; the toggles stay in view
 
     # ------------------------------------------------------------------ model -> widget
     def set_take(self, take: Take | None) -> None:

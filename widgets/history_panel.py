@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from PySide6.QtCore import QSignalBlocker, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
@@ -30,6 +30,9 @@ class HistoryPanel(QWidget):
         self.list.setObjectName("history_list")
         self.list.setSelectionMode(QAbstractItemView.SingleSelection)
         self.list.setUniformItemSizes(True)
+        # Long labels are elided, never a horizontal scroll bar over the newest row.
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.list.setTextElideMode(Qt.ElideRight)
         lay.addWidget(self.list)
         self._current = 0
         self._trimmed = 0
@@ -63,13 +66,17 @@ class HistoryPanel(QWidget):
             lst.item(0).setText(first)
             self._rows[0] = first
             for t in rows[n:]:
-                lst.addItem(QListWidgetItem(t))
+                item = QListWidgetItem(t)
+                item.setToolTip(t)  # the whole label where the row elides it
+                lst.addItem(item)
             self._rows += rows[n:]
             done, undone = QBrush(QColor(theme.TEXT)), QBrush(QColor(theme.TEXT_DIM))
             for i in range(max(0, min(previous, self._current) - 1), lst.count()):
                 lst.item(i).setForeground(done if i <= self._current else undone)
             lst.setCurrentRow(self._current)
-        lst.scrollToItem(lst.item(self._current))
+        # Lay the new rows out now (Qt delays it), so the current row is scrolled fully into view.
+        lst.doItemsLayout()
+        lst.scrollToItem(lst.item(self._current), QAbstractItemView.EnsureVisible)
 
     def entries(self) -> list[str]:
         return [self.list.item(i).text() for i in range(self.list.count())]

@@ -11,6 +11,8 @@ from PySide6.QtCore import QPointF, QRectF, QSignalBlocker, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap, QPolygonF
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QSpinBox, QToolButton, QWidget
 
+#: The scrub slider never gets narrower than this (a 1280 px window keeps a usable slider).
+SLIDER_MIN_PX = 160
 #: The painted glyphs, by name: play, pause, first, last, back, forward.
 ICON_NAMES = ("play", "pause", "first", "last", "back", "forward")
 ICON_SIZE = 18
@@ -77,8 +79,8 @@ class TransportBar(QWidget):
         super().__init__(parent)
         self.setObjectName("transport")
         lay = QHBoxLayout(self)
-        lay.setContentsMargins(8, 4, 8, 4)
-        lay.setSpacing(6)
+        lay.setContentsMargins(6, 4, 6, 4)
+        lay.setSpacing(4)
 
         self._icons = {n: transport_icon(n) for n in ICON_NAMES}
 
@@ -92,6 +94,9 @@ class TransportBar(QWidget):
             b.setToolTip(tip)
             b.setObjectName(name)
             b.setAutoRaise(True)
+            # Compact (the slider gets the width) and never narrower than the glyph and its padding.
+            b.setStyleSheet("QToolButton { padding: 3px 4px; }")
+            b.setFixedWidth(ICON_SIZE + 12)
             lay.addWidget(b)
             return b
 
@@ -104,6 +109,7 @@ class TransportBar(QWidget):
 
         self.slider = QSlider(Qt.Horizontal, self)
         self.slider.setObjectName("scrub")
+        self.slider.setMinimumWidth(SLIDER_MIN_PX)
         lay.addWidget(self.slider, 1)
         self.frame_box = QSpinBox(self)
         self.frame_box.setObjectName("frame")
@@ -111,7 +117,7 @@ class TransportBar(QWidget):
         lay.addWidget(self.frame_box)
         self.time_label = QLabel("0:00.00", self)
         self.time_label.setObjectName("time")
-        self.time_label.setMinimumWidth(64)
+        self.time_label.setFixedWidth(self.fontMetrics().horizontalAdvance("00:00.00") + 6)
         lay.addWidget(self.time_label)
 
         self.loop_check = QCheckBox("Loop", self)
@@ -125,8 +131,11 @@ class TransportBar(QWidget):
         self.fps_label = QLabel("-- fps", self)
         self.fps_label.setObjectName("fps")
         self.fps_label.setToolTip("Frames shown per second (the take's rate is in brackets)")
-        self.fps_label.setMinimumWidth(96)
+        # Fixed widths: the controls stay put while the readouts change.
+        self.fps_label.setFixedWidth(self.fontMetrics().horizontalAdvance("000.0 fps (00.00)") + 4)
         lay.addWidget(self.fps_label)
+        for box in (self.frame_box, self.loop_first, self.loop_last):
+            box.setFixedWidth(self.fontMetrics().horizontalAdvance("00000") + 26)
 
         self._fps = 25.0
         self.play_button.toggled.connect(self._on_play_toggled)
