@@ -40,7 +40,8 @@ def _alpha(icon, size=18):
 
     img = icon.pixmap(size, size).toImage().convertToFormat(icon.pixmap(size, size).toImage().Format.Format_ARGB32)
     arr = np.frombuffer(img.constBits(), np.uint8, count=img.sizeInBytes()).reshape(img.height(), img.bytesPerLine())
-    return arr[:, : img.width() * 4].reshape(img.height(), img.width(), 4)[:, :, 3]
+    # copied while the QImage lives: the buffer view does not keep it alive (read after free)
+    return arr[:, : img.width() * 4].reshape(img.height(), img.width(), 4)[:, :, 3].copy()
 
 
 def test_play_button_shows_painted_pause_and_play_glyphs(qtbot):
