@@ -1,9 +1,14 @@
 """Commands with do / undo / merge, and the undo history (no Qt: the GUI wraps it)."""
 from __future__ import annotations
 
+import itertools
 from typing import Any, Callable, Hashable, Protocol
 
 from core.anim.take import Take
+
+
+#: The source of History.revision: increasing across every History in the process.
+_REVISIONS = itertools.count(1)
 
 
 class HasTake(Protocol):
@@ -88,7 +93,10 @@ class History:
         self._undo: list[Command] = []
         self._redo: list[Command] = []
         self._clean: int | None = 0  # len(self._undo) at the saved state; None: unreachable
-        self.revision = 0
+        # Revisions are unique in the process, not per history: a viewer (the studio's deform worker)
+        # that keeps "the newest revision seen" must never take a new document's first states for
+        # stale ones after a long-edited document is replaced.
+        self.revision = next(_REVISIONS)
         self.trimmed = 0  # commands dropped off the bottom by the limits (the oldest state went with them)
         self._listeners: list[Callable[[], Any]] = []
 
@@ -101,7 +109,7 @@ class History:
             self._listeners.remove(fn)
 
     def _changed(self) -> None:
-        self.revision += 1
+        self.revision = next(_REVISIONS)
         for fn in list(self._listeners):
             fn()
 
