@@ -19,6 +19,7 @@ QLabel#placeholder { color: #6d717a; font-size: 11pt; }
 QMenuBar { background: #232428; }
 QMenuBar::item:selected, QMenu::item:selected { background: #3d6fb6; color: white; }
 QMenu { background: #2b2d31; border: 1px solid #1a1b1e; }
+QMenu::item:disabled, QWidget:disabled { color: #6d717a; }
 QToolBar { background: #26282c; border: none; border-bottom: 1px solid #1a1b1e; spacing: 4px; padding: 2px; }
 QToolButton { padding: 3px 8px; border-radius: 3px; }
 QToolButton:hover { background: #3a3d43; }
