@@ -112,6 +112,14 @@ class FileWorkflow(QObject):
         self.window.set_document(document)
 
     # -- prompts
+    def _exec(self, dialog) -> int:
+        """Run a modal prompt, then hand the keyboard back to the window: without a window manager
+        (a bare X server) nobody else does, and the window's shortcuts would stay dead."""
+        try:
+            return dialog.exec()
+        finally:
+            self.window.activateWindow()
+
     def ask_unsaved(self) -> QMessageBox.StandardButton:
         """Save / Discard / Cancel for a take with unsaved changes (blocking, as a prompt must be)."""
         box = QMessageBox(QMessageBox.Warning, "Unsaved changes",
@@ -120,7 +128,7 @@ class FileWorkflow(QObject):
         box.setObjectName("unsaved_box")
         box.setInformativeText("Save them before continuing?")
         box.setDefaultButton(QMessageBox.Save)
-        return QMessageBox.StandardButton(box.exec())
+        return QMessageBox.StandardButton(self._exec(box))
 
     def maybe_save(self) -> bool:
         """True when it is fine to drop the current document."""
@@ -141,7 +149,7 @@ class FileWorkflow(QObject):
                           QMessageBox.Yes | QMessageBox.No, self.window)
         box.setObjectName("recover_box")
         box.setInformativeText("Recover the autosaved edits? (No opens the saved file.)")
-        return box.exec() == QMessageBox.Yes
+        return self._exec(box) == QMessageBox.Yes
 
     # -- new / open
     def new(self) -> bool:
@@ -213,7 +221,7 @@ class FileWorkflow(QObject):
         """The fps dialog (blocking); None when cancelled."""
         dialog = FpsDialog(self.window, audio_name, seconds, self.settings.new_take_fps())
         try:
-            if dialog.exec() != QDialog.Accepted:
+            if self._exec(dialog) != QDialog.Accepted:
                 return None
             return dialog.fps()
         finally:
@@ -281,7 +289,7 @@ class FileWorkflow(QObject):
         new.setObjectName("drop_new")
         box.addButton(QMessageBox.Cancel)
         box.setDefaultButton(imp)
-        box.exec()
+        self._exec(box)
         return {imp: "import", new: "new"}.get(box.clickedButton())
 
     def drop_paths(self, paths: list[str]) -> bool:
@@ -338,7 +346,7 @@ class FileWorkflow(QObject):
         silent.setObjectName("relink_silent")
         box.setDefaultButton(locate)
         box.setEscapeButton(silent)
-        box.exec()
+        self._exec(box)
         return box.clickedButton() is locate
 
     def offer_relink(self) -> bool:

@@ -270,6 +270,7 @@ def test_save_and_reopen_keeps_curves_audio_and_fps(open_window, qtbot, tmp_path
     modals.expect("fps_dialog", type_fps("24"))
     choose(qtbot, w, "File", "New From Audio…")
     assert w.document.take.fps == 24
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=5000)  # the prompt handed the keys back
     w.seek(10)
     wait_current(qtbot, w)
     w.channel_combo.setCurrentIndex(w.channel_combo.findData("AU12"))
@@ -358,12 +359,14 @@ def test_dropping_recordings_and_takes_on_the_window(open_window, qtbot, tmp_pat
     assert drop_files(w, first)
     qtbot.waitUntil(lambda: w.document.take.name == "first", timeout=10000)
     assert w.document.take.audio.path == str(first) and w.document.take.duration == 25
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=5000)  # the prompt handed the keys back
     # With audio: the user is asked; Import puts the recording on this take in one undo step.
     qtbot.keyClick(w.viewport, Qt.Key_K)
     keyed = w.document.take
     modals.expect("drop_box", click_named("drop_import"))
     assert drop_files(w, second)
     qtbot.waitUntil(lambda: w.document.take.audio.path == str(second), timeout=10000)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=5000)  # the prompt handed the keys back
     assert w.document.take.name == "first" and w.document.take.curves == keyed.curves
     assert w.document.take.duration >= 50 and has_waveform(w)
     qtbot.keyClick(w.viewport, Qt.Key_Z, Qt.ControlModifier)
