@@ -16,3 +16,25 @@ def _no_dialog_outlives_its_test(qapp):
         if isinstance(widget, QDialog) and widget.isVisible():
             widget.done(0)
     qapp.processEvents()
+
+
+@pytest.fixture(scope="module")
+def engine():
+    """One rig-only Engine per test module (the default head; no checkpoint to load)."""
+    from studio.engine import Engine
+
+    return Engine(checkpoint=None)
+
+
+@pytest.fixture
+def window_size():
+    """The size the journey windows open at; a module overrides it to try another screen."""
+    return (1240, 860)
+
+
+@pytest.fixture
+def open_window(qtbot, tmp_path, engine, window_size):
+    """make(take=None, eng=None) -> a real, shown MainWindow (tests/studio/windows.py)."""
+    from .windows import open_windows
+
+    yield from open_windows(qtbot, tmp_path, engine, size=window_size)

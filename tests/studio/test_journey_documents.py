@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from .test_journey_files import (  # noqa: F401  (fixtures)
-    choose, click_standard, engine, modals, open_window, patch_open_dialog, type_fps, write_voice,
+    choose, click_standard, modals, patch_open_dialog, type_fps, write_voice,
 )
 from .windows import wait_current
 

@@ -15,25 +15,15 @@ from PySide6.QtWidgets import QApplication, QMenu, QScrollArea
 from core.anim import Curve, Keyframe, Take
 from core.anim.curve import HandleType, Interpolation, evaluate
 from core.anim.take import SpeechDrive
-from studio.engine import Engine
 from widgets.timeline import value_to_lane_y
 
 from .test_wiring import drag_slider
-from .windows import open_windows, wait_current
+from .windows import wait_current
 
 L = Qt.LeftButton
 CTRL = Qt.ControlModifier
 SHIFT = Qt.ShiftModifier
 
-
-@pytest.fixture(scope="module")
-def engine():
-    return Engine(checkpoint=None)
-
-
-@pytest.fixture
-def open_window(qtbot, tmp_path, engine):
-    yield from open_windows(qtbot, tmp_path, engine, size=(1240, 860))
 
 
 def keyed_take() -> Take:

@@ -24,19 +24,13 @@ from PySide6.QtWidgets import QApplication, QDoubleSpinBox, QFileDialog, QMessag
 from core.anim import AudioRef, Curve, Keyframe, Take
 from core.aus import ZONE_INDEX
 from core.document import find_recovery, load_take, save_take
-from studio.engine import Engine
 
-from .windows import open_windows, wait_current
-
-
-@pytest.fixture(scope="module")
-def engine():
-    return Engine(checkpoint=None)
+from .windows import wait_current
 
 
 @pytest.fixture
-def open_window(qtbot, tmp_path, engine):
-    yield from open_windows(qtbot, tmp_path, engine, size=(1200, 800))
+def window_size():
+    return (1200, 800)
 
 
 def write_voice(path: Path, seconds: float, rate: int = 16000, **kw) -> Path:

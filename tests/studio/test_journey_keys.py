@@ -9,22 +9,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from core.anim import Curve, Keyframe, Take
-from studio.engine import Engine
 
-from .windows import open_windows
 
 CTRL = Qt.ControlModifier
 SHIFT = Qt.ShiftModifier
 
-
-@pytest.fixture(scope="module")
-def engine():
-    return Engine(checkpoint=None)
-
-
-@pytest.fixture
-def open_window(qtbot, tmp_path, engine):
-    yield from open_windows(qtbot, tmp_path, engine, size=(1240, 860))
 
 
 def take() -> Take:

@@ -14,25 +14,15 @@ from core.anim import AudioRef, Curve, Keyframe, Take
 from core.anim.curve import evaluate
 from core.anim.take import SpeechDrive
 from core.aus import SPEECH_NAMES
-from studio.engine import Engine
 from studio.session import SAMPLE_AUDIO
 
-from .windows import open_windows, wait_current
+from .windows import wait_current
 
 L = Qt.LeftButton
 JAW = SPEECH_NAMES.index("jaw_open")
 
 pytestmark = pytest.mark.skipif(not SAMPLE_AUDIO.exists(), reason="the bundled sample speech is missing")
 
-
-@pytest.fixture(scope="module")
-def engine():
-    return Engine(checkpoint=None)
-
-
-@pytest.fixture
-def open_window(qtbot, tmp_path, engine):
-    yield from open_windows(qtbot, tmp_path, engine, size=(1240, 860))
 
 
 def speech_take(**curves) -> Take:

@@ -13,24 +13,17 @@ from PySide6.QtWidgets import QFileDialog, QLineEdit, QTabBar
 
 from core.anim import AudioRef, Curve, Keyframe, Take
 from core.aus import SPEECH_NAMES
-from studio.engine import Engine
 from studio.files import FPS_DIALOG_MIN_WIDTH
 
 from .test_journey_files import choose, modals, patch_open_dialog, press_escape, write_voice  # noqa: F401
 from .test_wiring_mutations import choose as choose_path
-from .windows import open_windows
 
 CTRL, SHIFT = Qt.ControlModifier, Qt.ShiftModifier
 
 
-@pytest.fixture(scope="module")
-def engine():
-    return Engine(checkpoint=None)
-
-
 @pytest.fixture
-def open_window(qtbot, tmp_path, engine):
-    yield from open_windows(qtbot, tmp_path, engine, size=(1280, 800))
+def window_size():
+    return (1280, 800)
 
 
 def save_dialog_folder(monkeypatch, qtbot, w, keys=(Qt.Key_S, CTRL | SHIFT)):

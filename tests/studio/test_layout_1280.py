@@ -9,23 +9,16 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QScrollArea, QStyle, QStyleOptionSlider
 
 from core.anim import Curve, Keyframe, Take
-from studio.engine import Engine
 from widgets.transport import SLIDER_MIN_PX
 
-from .windows import open_windows
 
 L = Qt.LeftButton
 TOGGLES = ("visible", "mute", "solo", "lock")
 
 
-@pytest.fixture(scope="module")
-def engine():
-    return Engine(checkpoint=None)
-
-
 @pytest.fixture
-def open_window(qtbot, tmp_path, engine):
-    yield from open_windows(qtbot, tmp_path, engine, size=(1280, 800))
+def window_size():
+    return (1280, 800)
 
 
 def take() -> Take:

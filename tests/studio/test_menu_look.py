@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt
 
-from .test_journey_files import choose, engine, open_window  # noqa: F401  (fixtures)
+
 
 
 def _brightest_text(menu, action) -> float:
