@@ -410,6 +410,9 @@ class DeformWorker(QObject):
                 near = [(n, g) for g in s.ring for n in [s.steps_from(g, frame, s.stride() - 1)] if n]
                 if near:
                     result = s.ring.pop(min(near)[1])
+            if result is not None:
+                # Shown: it may be wanted again (a loop shorter than the look-ahead never "passes" it).
+                s.made.discard(result.frame)
             s.wanted = frame
             self.stream_skipped += s.forget_passed()  # what the clock has passed is of no use
         self._loop.wake()
@@ -427,6 +430,7 @@ class DeformWorker(QObject):
             for r in results:
                 if r.frame == wanted:
                     show = r
+                    stream.made.discard(r.frame)  # shown now: a short loop will want it again
                 elif r.frame in upcoming:
                     stream.ring[r.frame] = r
                 else:
