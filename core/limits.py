@@ -1,0 +1,49 @@
+"""Limits on what a file may ask of the studio, derived from what the content can mean.
+
+Every loader checks the sizes a file declares against these before it allocates anything for them,
+so a 300-byte file cannot ask for 23 GB: a take's length follows from its frame rate and a
+duration no performance reaches; a key count from the frames a take can hold; nesting from the
+shape of the formats (a take nests 5 levels; zone settings are a shallow dictionary).
+"""
+from __future__ import annotations
+
+#: Frame rates a take may have: film and video are 23.976-120; high-speed capture reaches 1000.
+MIN_FPS = 1.0
+MAX_FPS = 1000.0
+
+#: Longest take, in seconds (4 hours: a long recording session; feature dialogue is far shorter).
+MAX_TAKE_SECONDS = 4 * 3600.0
+#: Most frames a take may hold (4 h at 69 fps; 16.7 min at 1000 fps): its evaluation is
+#: frames x 21 channels x 8 bytes = 168 MB at most.
+MAX_TAKE_FRAMES = 1_000_000
+
+#: Longest audio accepted, in seconds (decoded at 48 kHz stereo float32 an hour is 1.4 GB).
+MAX_AUDIO_SECONDS = 3600.0
+
+#: Most keys on one channel, and in a whole take (a key on every frame of every channel of a
+#: 10-minute 25 fps take is 315,000).
+MAX_KEYS_PER_CHANNEL = MAX_TAKE_FRAMES
+MAX_KEYS_PER_TAKE = 2_000_000
+
+#: Largest take file (a key costs about 200 bytes as JSON; 10,000 keys are 2 MB).
+MAX_TAKE_FILE_BYTES = 256 * 2**20
+
+#: Deepest JSON nesting read anywhere (a take needs 5; Python's parser recurses per level).
+MAX_JSON_DEPTH = 64
+
+#: Largest CSV of curves (OpenFace writes about 5 kB per row: 1 h at 30 fps is 540 MB).
+MAX_CSV_BYTES = 2 * 2**30
+#: Longest CSV field (OpenFace's longest is a float; a stray quote must not swallow the file).
+MAX_CSV_FIELD = 4096
+
+
+def take_frames_problem(fps: float, duration: float) -> str | None:
+    """Why a take of ``duration`` frames at ``fps`` cannot be, or None when it can."""
+    if not MIN_FPS <= fps <= MAX_FPS:
+        return f"fps must be within {MIN_FPS:g}..{MAX_FPS:g}, got {fps!r}"
+    if duration > MAX_TAKE_FRAMES:
+        return f"{duration:g} frames is more than the {MAX_TAKE_FRAMES:,} a take may hold"
+    if duration / fps > MAX_TAKE_SECONDS:
+        return (f"{duration:g} frames at {fps:g} fps is {duration / fps / 3600:.2f} h; "
+                f"a take is at most {MAX_TAKE_SECONDS / 3600:g} h")
+    return None
