@@ -47,3 +47,29 @@ def take_frames_problem(fps: float, duration: float) -> str | None:
         return (f"{duration:g} frames at {fps:g} fps is {duration / fps / 3600:.2f} h; "
                 f"a take is at most {MAX_TAKE_SECONDS / 3600:g} h")
     return None
+
+#: Farthest key from frame 0, in frames, and the largest key or handle value a take file may
+#: hold. Keys may lie past a take's end (a shortened take keeps them), but not past ten of the
+#: longest takes; AUs run 0..5 and speech controls 0..1, so a million is no curve's value, only a
+#: hostile file's (whose neighbouring keys would otherwise push handle slopes past float range).
+MAX_KEY_FRAME = 10.0 * MAX_TAKE_FRAMES
+MAX_KEY_VALUE = 1e6
+
+#: Most Gaussians a PLY may declare (the largest published 3DGS scenes hold about 6 million, a head
+#: 50-500 thousand); at SH degree 3 (62 floats each) ten million are a 2.5 GB file.
+MAX_PLY_GAUSSIANS = 10_000_000
+#: Longest PLY header: 3DGS writes 62 property lines (about 1.5 kB); a megabyte is a header of
+#: 40,000 properties, and a binary file without one is not read whole while looking for it.
+MAX_PLY_HEADER_BYTES = 2**20
+
+#: Longest safetensors header of a checkpoint: about 110 bytes a tensor plus the config (the shipped
+#: checkpoint's is 4.7 kB for 43 tensors), so a megabyte describes 200 times that model.
+MAX_CHECKPOINT_HEADER_BYTES = 2**20
+#: Largest checkpoint file (the shipped one is 0.9 MB; a thousand times that model).
+MAX_CHECKPOINT_BYTES = 2**30
+
+#: Widest or tallest image read (the renderer and `render --size` make at most 8192 x 8192).
+MAX_IMAGE_SIDE = 8192
+#: Largest image file read: an 8192 x 8192 RGBA image is 256 MiB raw, and deflate grows data it cannot
+#: compress by a few bytes per 64 kB.
+MAX_IMAGE_FILE_BYTES = 8192 * 8192 * 4 + 2**24

@@ -11,9 +11,12 @@ from __future__ import annotations
 import dataclasses
 import enum
 import functools
-from typing import Iterable, Sequence
+import json
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
+
+from core.limits import MAX_KEY_VALUE
 
 
 class Interpolation(str, enum.Enum):
@@ -36,6 +39,84 @@ class Extrapolation(str, enum.Enum):
     LINEAR = "linear"
 
 
+class Extra(Mapping[str, Any]):
+    """Fields a take file holds that this version does not know, kept so that a save writes them
+    back (as OpenTimelineIO keeps unknown data). An immutable, hashable mapping from field name
+    to JSON value; each value is held as canonical JSON text, so reading one (``extra["x"]``)
+    gives a fresh copy and nothing can change it in place. ``Extra.EMPTY`` is the usual one.
+
+    Values must be JSON: NaN, infinities and objects json cannot write raise ValueError."""
+
+    __slots__ = ("_texts", "_hash")
+    EMPTY: "Extra"
+
+    def __init__(self, values: Mapping[str, Any] | Iterable[tuple[str, Any]] = ()) -> None:
+        texts = {}
+        for k, v in dict(values).items():
+            if not isinstance(k, str):
+                raise ValueError(f"Extra: field names must be strings, got {k!r}")
+            try:
+                texts[k] = json.dumps(v, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+            except (TypeError, RecursionError) as exc:
+                raise ValueError(f"Extra: field {k!r} is not JSON: {exc}") from None
+        object.__setattr__(self, "_texts", texts)
+        object.__setattr__(self, "_hash", None)
+
+    @classmethod
+    def of(cls, values: "Mapping[str, Any] | Extra | None") -> "Extra":
+        """``values`` as an Extra (the same object when it is one; EMPTY when there are none)."""
+        if isinstance(values, Extra):
+            return values
+        if not values:
+            return cls.EMPTY
+        return cls(values)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Extra is immutable")
+
+    def __reduce__(self):
+        return (Extra, (self.values_dict(),))
+
+    def __copy__(self) -> "Extra":
+        return self
+
+    def __deepcopy__(self, memo) -> "Extra":
+        return self
+
+    def __getitem__(self, key: str) -> Any:
+        return json.loads(self._texts[key])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._texts)
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    def text(self, key: str) -> str:
+        """The JSON text of one field."""
+        return self._texts[key]
+
+    def values_dict(self) -> dict[str, Any]:
+        """A new plain dict of the fields (in file order) with fresh values."""
+        return {k: json.loads(t) for k, t in self._texts.items()}
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Extra):
+            return self._texts == other._texts
+        return Mapping.__eq__(self, other)
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            object.__setattr__(self, "_hash", hash(frozenset(self._texts.items())))
+        return self._hash
+
+    def __repr__(self) -> str:
+        return f"Extra({{{', '.join(f'{k!r}: {t}' for k, t in self._texts.items())}}})"
+
+
+Extra.EMPTY = Extra()
+
+
 _INTERP_CODE = {Interpolation.CONSTANT: 0, Interpolation.LINEAR: 1, Interpolation.BEZIER: 2}
 _HANDLE_CODE = {HandleType.AUTO_CLAMPED: 0, HandleType.AUTO: 1, HandleType.VECTOR: 2, HandleType.FREE: 3}
 
@@ -45,7 +126,9 @@ class Keyframe:
     """One key. Handles are absolute (frame, value) points, as in Blender.
 
     ``interpolation`` is that of the segment from this key to the next one. Handles of
-    non-free keys are recomputed whenever the curve is built, so they may be left ``None``."""
+    non-free keys are recomputed whenever the curve is built, so they may be left ``None``.
+    ``extra``: the key's fields a take file held that this version does not know (kept, and
+    moved with the key, so a save writes them back)."""
 
     frame: float
     value: float
@@ -53,8 +136,11 @@ class Keyframe:
     handle_type: HandleType = HandleType.AUTO_CLAMPED
     handle_left: tuple[float, float] | None = None
     handle_right: tuple[float, float] | None = None
+    extra: Extra = Extra.EMPTY
 
     def __post_init__(self) -> None:
+        if not isinstance(self.extra, Extra):
+            object.__setattr__(self, "extra", Extra.of(self.extra))
         object.__setattr__(self, "frame", float(self.frame))
         object.__setattr__(self, "value", float(self.value))
         object.__setattr__(self, "interpolation", Interpolation(self.interpolation))
@@ -95,15 +181,19 @@ class Curve:
     """An animation channel: sorted keys, extrapolation and the mute / solo / lock flags.
 
     Muted curves evaluate to 0 (the channel's rest value). ``lock`` is honoured by the take-level
-    edits (locked channels are skipped), not by the pure per-curve functions."""
+    edits (locked channels are skipped), not by the pure per-curve functions. ``extra``: the
+    track's fields a take file held that this version does not know (kept for the next save)."""
 
     keys: tuple[Keyframe, ...] = ()
     extrapolation: Extrapolation = Extrapolation.CONSTANT
     mute: bool = False
     solo: bool = False
     lock: bool = False
+    extra: Extra = Extra.EMPTY
 
     def __post_init__(self) -> None:
+        if not isinstance(self.extra, Extra):
+            object.__setattr__(self, "extra", Extra.of(self.extra))
         keys = tuple(sorted(self.keys, key=lambda k: k.frame))
         for a, b in zip(keys, keys[1:]):
             if a.frame == b.frame:
@@ -175,7 +265,41 @@ def compute_handles(
     local extremes and clamped so a handle never passes its neighbour's value (no overshoot).
     vector: a third of the way toward the neighbour key. End keys see a mirrored neighbour, and
     with constant extrapolation their auto handles are flat (Blender's ease in / ease out).
+
+    Handles are always finite for finite keys: where the rule overflows (keys a hair apart in
+    time with different values give a near-vertical chord, keys near the float range a mirrored
+    neighbour beyond it), the handle falls back to a flat one a third of the way to its neighbour;
+    handle values are kept within +-core.limits.MAX_KEY_VALUE (or the largest key value, when a
+    key lies beyond it), which no curve of AU or speech values comes near.
     """
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        out_l, out_r = _compute_handles(x, y, handle, hl, hr, extrapolation)
+        bad = ~(np.isfinite(out_l).all(1) & np.isfinite(out_r).all(1))
+        if bad.any():
+            x = np.asarray(x, dtype=np.float64)
+            y = np.asarray(y, dtype=np.float64)
+            gap_l = np.concatenate([[np.inf], np.diff(x)])
+            gap_r = np.concatenate([np.diff(x), [np.inf]])
+            gap_l = np.where(np.isfinite(gap_l) & (gap_l > 0), gap_l, gap_r)
+            gap_r = np.where(np.isfinite(gap_r) & (gap_r > 0), gap_r, gap_l)
+            gap_l = np.where(np.isfinite(gap_l) & (gap_l > 0), gap_l, 3.0)
+            gap_r = np.where(np.isfinite(gap_r) & (gap_r > 0), gap_r, 3.0)
+            fl = np.stack([x - gap_l / 3, y], axis=1)
+            fr = np.stack([x + gap_r / 3, y], axis=1)
+            fl[~np.isfinite(fl[:, 0]), 0] = x[~np.isfinite(fl[:, 0])]
+            fr[~np.isfinite(fr[:, 0]), 0] = x[~np.isfinite(fr[:, 0])]
+            out_l[bad] = fl[bad]
+            out_r[bad] = fr[bad]
+    # Near-vertical chords may still give handles far past any key's value: they are cut to
+    # the range a take file may hold (or to the curve's own keys, when those lie beyond it).
+    if len(out_l):
+        lim = max(MAX_KEY_VALUE, float(np.max(np.abs(np.asarray(y, dtype=np.float64)))))
+        np.clip(out_l[:, 1], -lim, lim, out=out_l[:, 1])
+        np.clip(out_r[:, 1], -lim, lim, out=out_r[:, 1])
+    return _clamp_sides(np.asarray(x, dtype=np.float64), out_l, out_r)
+
+
+def _compute_handles(x, y, handle, hl, hr, extrapolation) -> tuple[np.ndarray, np.ndarray]:
     k = len(x)
     hl = np.array(hl, dtype=np.float64).reshape(k, 2)
     hr = np.array(hr, dtype=np.float64).reshape(k, 2)
@@ -185,7 +309,7 @@ def compute_handles(
         need = (handle != 3) | np.isnan(hl).any(1) | np.isnan(hr).any(1)
         hl[need] = [x[0] - 1.0, y[0]]
         hr[need] = [x[0] + 1.0, y[0]]
-        return _clamp_sides(x, hl, hr)
+        return hl, hr
     # Neighbours; the ends mirror the only neighbour they have (Blender: pt = 2 * p2 - p3).
     px = np.concatenate([[2 * x[0] - x[1]], x[:-1]])
     py = np.concatenate([[2 * y[0] - y[1]], y[:-1]])
@@ -240,7 +364,7 @@ def compute_handles(
     out_r[auto | free_missing] = a_hr[auto | free_missing]
     out_l[vec] = v_hl[vec]
     out_r[vec] = v_hr[vec]
-    return _clamp_sides(x, out_l, out_r)
+    return out_l, out_r
 
 
 def _clamp_sides(x: np.ndarray, hl: np.ndarray, hr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 import numbers
 import types
 from typing import Any, Mapping
@@ -11,8 +12,9 @@ import numpy as np
 
 from core.aus import AU_MAX, AU_MIN, AU_NAMES, SPEECH_NAMES
 from core.camera import OrbitCamera
+from core.limits import MAX_KEYS_PER_TAKE, take_frames_problem
 
-from .curve import Curve, evaluate
+from .curve import Curve, Extra, evaluate
 
 #: Every animated channel, AUs first (in AU_NAMES order), then the speech controls.
 CHANNEL_NAMES: tuple[str, ...] = AU_NAMES + SPEECH_NAMES
@@ -24,23 +26,34 @@ class AudioRef:
     """The take's sound: a path (absolute in memory; a take file stores it both relative to
     itself and absolute, and loading resolves the relative one first, see
     core.document.project.resolve_audio_path) and an offset in seconds (positive: the audio starts
-    that late on the timeline)."""
+    that late on the timeline). ``extra``: fields of the file's ``audio`` object this version
+    does not know (kept for the next save)."""
 
     path: str
     offset: float = 0.0
+    extra: Extra = Extra.EMPTY
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.extra, Extra):
+            object.__setattr__(self, "extra", Extra.of(self.extra))
 
 
 @dataclasses.dataclass(frozen=True)
 class CameraState:
-    """OrbitCamera parameters as plain numbers (degrees, scene units)."""
+    """OrbitCamera parameters as plain numbers (degrees, scene units). ``extra``: fields of the
+    file's ``camera`` object this version does not know (kept for the next save; ``with_orbit``
+    keeps them, ``from_orbit`` starts without)."""
 
     target: tuple[float, float, float] = (0.0, 0.0, 0.0)
     yaw: float = 0.0
     pitch: float = 0.0
     distance: float = 1.0
     fov_y: float = 30.0
+    extra: Extra = Extra.EMPTY
 
     def __post_init__(self) -> None:
+        if not isinstance(self.extra, Extra):
+            object.__setattr__(self, "extra", Extra.of(self.extra))
         t = tuple(float(v) for v in self.target)
         if len(t) != 3:
             raise ValueError(f"CameraState.target: expected 3 numbers, got {self.target!r}")
@@ -64,6 +77,10 @@ class CameraState:
         return cls((float(t[0]), float(t[1]), float(t[2])), float(cam.yaw), float(cam.pitch),
                    float(cam.distance), float(cam.fov_y))
 
+    def with_orbit(self, cam: OrbitCamera) -> "CameraState":
+        """This camera moved to ``cam``'s parameters, keeping its unknown fields (``extra``)."""
+        return dataclasses.replace(CameraState.from_orbit(cam), extra=self.extra)
+
 
 @dataclasses.dataclass(frozen=True)
 class SpeechDrive:
@@ -81,7 +98,11 @@ class SpeechDrive:
 class Take:
     """Immutable take. ``curves`` always holds every name of CHANNEL_NAMES; ``duration`` is in
     frames (frames 0 .. duration-1 are played). Change it with ``dataclasses.replace`` or the
-    ``with_*`` methods; edits never mutate a take another object holds."""
+    ``with_*`` methods; edits never mutate a take another object holds.
+
+    ``fps`` and ``duration`` stay within core.limits (fps 1..1000, at most 4 h and 1,000,000
+    frames), whatever made the take (a file, an import, an edit). ``extra``: the take file's
+    top-level fields this version does not know (kept for the next save)."""
 
     name: str = "Untitled"
     fps: float = 25.0
@@ -91,12 +112,31 @@ class Take:
     speech: Mapping[str, SpeechDrive] = dataclasses.field(default_factory=dict)
     camera: CameraState = CameraState()
     zone_settings: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    extra: Extra = Extra.EMPTY
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.fps, numbers.Real) and np.isfinite(self.fps) and self.fps > 0):
+        fps, duration = self.fps, self.duration
+        if isinstance(fps, bool) or not isinstance(fps, numbers.Real):
+            raise ValueError(f"Take.fps: must be a positive number, got {fps!r}")
+        try:
+            fps = float(fps)
+        except OverflowError:
+            fps = math.inf
+        if not (math.isfinite(fps) and fps > 0):
             raise ValueError(f"Take.fps: must be a positive number, got {self.fps!r}")
-        if int(self.duration) != self.duration or self.duration < 1:
-            raise ValueError(f"Take.duration: must be a positive whole number of frames, got {self.duration!r}")
+        if isinstance(duration, bool) or not isinstance(duration, numbers.Real):
+            raise ValueError(f"Take.duration: must be a positive whole number of frames, got {duration!r}")
+        try:
+            whole = float(duration) == int(duration)
+        except (OverflowError, ValueError):  # inf, nan, an int past float range
+            whole = False
+        if not whole or duration < 1:
+            raise ValueError(f"Take.duration: must be a positive whole number of frames, got {duration!r}")
+        problem = take_frames_problem(fps, float(duration))
+        if problem is not None:
+            raise ValueError(f"Take: {problem}")
+        if not isinstance(self.extra, Extra):
+            object.__setattr__(self, "extra", Extra.of(self.extra))
         unknown = set(self.curves) - set(CHANNEL_NAMES)
         if unknown:
             raise ValueError(f"Take.curves: unknown channels {sorted(unknown)}; known: {', '.join(CHANNEL_NAMES)}")
@@ -105,8 +145,11 @@ class Take:
             raise ValueError(f"Take.speech: unknown speech controls {sorted(unknown)}")
         curves = {n: self.curves.get(n, Curve()) for n in CHANNEL_NAMES}
         speech = {n: self.speech.get(n, SpeechDrive()) for n in SPEECH_NAMES}
-        object.__setattr__(self, "fps", float(self.fps))
-        object.__setattr__(self, "duration", int(self.duration))
+        n_keys = sum(len(c.keys) for c in curves.values())
+        if n_keys > MAX_KEYS_PER_TAKE:
+            raise ValueError(f"Take: {n_keys:,} keys is more than the {MAX_KEYS_PER_TAKE:,} a take may hold")
+        object.__setattr__(self, "fps", fps)
+        object.__setattr__(self, "duration", int(duration))
         object.__setattr__(self, "curves", types.MappingProxyType(curves))
         object.__setattr__(self, "speech", types.MappingProxyType(speech))
         object.__setattr__(self, "zone_settings", types.MappingProxyType(copy.deepcopy(dict(self.zone_settings))))
