@@ -63,12 +63,13 @@ def test_m4a_aac_via_pyav(tmp_path):
     assert clip.sample_rate == rate
     assert clip.channels == channels
     # Frames written without pts: the muxer cannot mark the encoder's 1024 priming samples, so the
-    # track declares 1024 + 26,460 samples; the last frame's padding past that is not kept.
+    # track declares 1024 + 26,460 samples; FFmpeg's standard priming is dropped and the last
+    # frame's padding past the declared length is not kept.
     with av.open(str(path)) as c:
         s = c.streams.audio[0]
         declared = int(round(float(s.duration * s.time_base) * rate))
     assert declared == 1024 + 26460
-    assert clip.num_samples == declared
+    assert clip.num_samples == 26460
     assert 0.2 < float(np.sqrt((clip.samples ** 2).mean())) < 0.5
 
 
@@ -140,17 +141,35 @@ def test_m4a_with_itunes_gapless_tag_and_no_edit_list(tmp_path):
     assert lag == 0 and corr > 0.99, (lag, corr)
 
 
-def test_m4a_without_gapless_info_is_cut_to_its_declared_duration(tmp_path):
-    # No edit list and no tag: nothing says where the signal starts, so the priming stays (the
-    # container declares 1024 + 48,000 samples), but the padding past the declared end goes.
+def _click(rate: int, seconds: float, at_s: float) -> np.ndarray:
+    x = np.zeros(int(round(rate * seconds)), np.float32)
+    i = int(round(at_s * rate))
+    x[i], x[i + 1] = 0.9, -0.9
+    return x
+
+
+def _onset(x: np.ndarray) -> int:
+    return int(np.argmax(np.abs(x) > 0.25 * np.abs(x).max()))
+
+
+def test_m4a_without_gapless_info_drops_the_encoders_standard_priming(tmp_path):
+    # No edit list and no tag: the container declares 1024 priming + 48,000 samples and nothing
+    # says where the signal starts. FFmpeg wrote it (its "encoder: Lavf" tag), so its encoder's
+    # 1024 priming samples are dropped: the click lands where it was written, the clip is 1.00 s.
     av = pytest.importorskip("av")
     rate = 48000
     path = tmp_path / "plain.m4a"
-    _write_aac(path, _glide(rate, 1.0), rate, fmt="mp4", options={"use_editlist": "0"})
+    _write_aac(path, _click(rate, 1.0, 0.5), rate, fmt="mp4", options={"use_editlist": "0"})
     with av.open(str(path)) as c:
         declared = int(c.streams.audio[0].duration * c.streams.audio[0].time_base * rate)
     assert declared == 49024
-    assert load_audio(path).num_samples == declared
+    clip = load_audio(path)
+    assert clip.num_samples == 48000
+    assert abs(_onset(clip.samples[:, 0]) - 24000) <= 0.002 * rate  # within 2 ms
+    # The same file with an edit list decodes the same.
+    marked = tmp_path / "marked.m4a"
+    _write_aac(marked, _click(rate, 1.0, 0.5), rate)
+    assert abs(_onset(load_audio(marked).samples[:, 0]) - 24000) <= 0.002 * rate
 
 
 def test_analysis_is_mono_16k_and_cached(tmp_path):
@@ -209,8 +228,19 @@ def test_over_long(tmp_path):
     # A 1 Hz file stores an hour and a bit in a few kB: the header alone must refuse it.
     path = tmp_path / "long.wav"
     sf.write(path, np.zeros((3700, 1), np.int16), 1, subtype="PCM_16")
-    with pytest.raises(AudioLoadError, match="min long"):
+    with pytest.raises(AudioLoadError, match="long.wav: audio is 61 min 40.0 s long; at most 60 min is supported"):
         load_audio(path)
+
+
+def test_over_long_by_a_fraction_of_a_second_says_by_how_much(tmp_path):
+    # 3600.4 s: "60.0 min long; at most 60 min" contradicted itself.
+    path = tmp_path / "hour.wav"
+    sf.write(path, np.zeros((36004, 1), np.int16), 10, subtype="PCM_16")
+    with pytest.raises(AudioLoadError, match=r"hour.wav: audio is 60 min 0.4 s long; at most 60 min"):
+        load_audio(path)
+    from core.audio.decode import format_duration
+
+    assert format_duration(3600.0004, 3600.0) == "60 min 0.000400 s"
 
 
 def test_non_finite(tmp_path):
@@ -228,3 +258,76 @@ def test_in_memory_clip_shapes():
     assert clip.samples.shape == (100, 1)
     with pytest.raises(AudioLoadError):
         AudioClip(np.zeros((2, 2, 2)), 8000)
+
+
+def test_text_named_flac_is_not_audio(tmp_path):
+    path = tmp_path / "notes.flac"
+    path.write_text("these are my notes, not a recording\n" * 20)
+    with pytest.raises(AudioLoadError) as err:
+        load_audio(path)
+    assert str(err.value) == f"{path}: is text, not audio"
+
+
+def test_mp3_without_audio_says_so_in_one_line_and_nothing_on_stderr(tmp_path, capfd):
+    # libsndfile said "File does not exist or is not a regular file" after three mpg123 notes.
+    rng = np.random.default_rng(3)
+    for i, data in enumerate([b"ID3\x03\x00\x00\x00\x00\x00\x00", rng.bytes(3000),
+                              b"ID3\x04\x00\x00\x00\x00\x01\x00" + bytes(300)]):
+        path = tmp_path / f"empty{i}.mp3"
+        path.write_bytes(data)
+        with pytest.raises(AudioLoadError) as err:
+            load_audio(path)
+        msg = str(err.value)
+        assert msg.startswith(f"{path}: ") and "\n" not in msg
+        assert "does not exist" not in msg and ("no MPEG audio" in msg or "not audio" in msg), msg
+    out, errtext = capfd.readouterr()
+    assert errtext == "", errtext
+
+
+@pytest.mark.parametrize(("ext", "fmt", "subtype", "rate", "channels"), [
+    (".wav", "WAV", "PCM_16", 48000, 2),
+    (".flac", "FLAC", "PCM_24", 44100, 1),
+    (".ogg", "OGG", "VORBIS", 22050, 2),
+    (".mp3", "MP3", "MPEG_LAYER_III", 44100, 1),
+])
+def test_open_audio_reads_parts_equal_to_the_whole(tmp_path, ext, fmt, subtype, rate, channels):
+    from core.audio.decode import open_audio
+
+    data = np.concatenate([_tone(rate, 3.0, channels, freq=330.0), _glide(rate, 3.0)[:, None].repeat(channels, 1)])
+    path = tmp_path / f"clip{ext}"
+    sf.write(path, data, rate, format=fmt, subtype=subtype)
+    whole = load_audio(path)
+    src = open_audio(path)
+    assert (src.sample_rate, src.channels, src.num_samples) == (whole.sample_rate, whole.channels, whole.num_samples)
+    for a, b in [(0, 1000), (rate + 17, 2 * rate), (whole.num_samples - 500, whole.num_samples + 500)]:
+        part = src.read(a, b)
+        np.testing.assert_allclose(part, whole.samples[a:b], atol=1e-6)
+
+
+def test_open_audio_m4a_seeks_to_the_same_samples(tmp_path):
+    from core.audio.decode import open_audio
+
+    rate = 48000
+    signal = np.concatenate([_glide(rate, 2.0), _click(rate, 2.0, 1.0)])
+    path = tmp_path / "long.m4a"
+    _write_aac(path, signal, rate)
+    whole = load_audio(path)
+    src = open_audio(path)
+    assert type(src).__name__ == "_PyavSource"
+    assert src.num_samples == whole.num_samples == signal.shape[0]
+    for a, b in [(0, 3000), (rate + 100, rate + 5000), (3 * rate - 2000, 3 * rate + 2000), (4 * rate - 700, 4 * rate)]:
+        np.testing.assert_allclose(src.read(a, b), whole.samples[a:b], atol=1e-4)
+
+
+def test_analysis_of_a_part_matches_the_whole_clips(tmp_path):
+    from core.audio.decode import open_audio
+
+    rate = 44100
+    data = _glide(rate, 4.0)[:, None]
+    path = tmp_path / "g.wav"
+    sf.write(path, data, rate, subtype="FLOAT")
+    full = load_audio(path).analysis()
+    src = open_audio(path)
+    assert src.analysis_samples == full.shape[0]
+    a, b = 20000, 41000
+    np.testing.assert_allclose(src.read_analysis(a, b), full[a:b], atol=2e-4)
