@@ -5,15 +5,12 @@ table in docs/TAKE_FORMAT.md. ARKit weights are 0..1; AU intensities 0..5 map li
 """
 from __future__ import annotations
 
-import io
 import os
 
 import numpy as np
 
 from core.anim.take import Take
-from core.aus import AU_INDEX, AU_MAX, SPEECH_INDEX
-
-from core.fileio import atomic_write_text
+from core.aus import AU_INDEX, AU_MAX, SPEECH_INDEX, SPEECH_NAMES
 
 #: Apple's ARKit blendshape order, as Live Link Face writes its columns.
 ARKIT_NAMES: tuple[str, ...] = (
@@ -91,20 +88,43 @@ def timecode(frame: int, fps: float) -> str:
     return f"{secs // 3600:02d}:{secs // 60 % 60:02d}:{secs % 60:02d}:{ff:02d}.000"
 
 
-def export_arkit_csv(take: Take, path: str | os.PathLike, audio_speech: np.ndarray | None = None) -> None:
-    """Write every frame of ``take`` as a Live Link Face CSV (atomic). audio_speech: the audio
-    model's speech controls for the take's frames [duration, 4] (None: curves only)."""
-    frames = take.frame_range()
-    atomic_write_text(path, arkit_csv_text(take.evaluate_au(frames), take.evaluate_speech(frames, audio_speech), take.fps))
+def export_arkit_csv(take: Take, path: str | os.PathLike, audio_speech: np.ndarray | None = None,
+                     chunk: int = 4096) -> None:
+    """Write every frame of ``take`` as a Live Link Face CSV, atomically, evaluating and writing
+    ``chunk`` frames at a time (memory: one chunk, whatever the take's length). audio_speech: the
+    audio model's speech controls for the take's frames [duration, 4] (None: curves only)."""
+    from core.export.curves import write_curves
+
+    if audio_speech is not None:
+        audio_speech = np.asarray(audio_speech, dtype=np.float64)
+        if audio_speech.shape != (take.duration, len(SPEECH_NAMES)):
+            raise ValueError(f"export_arkit_csv: audio_speech must be [{take.duration}, {len(SPEECH_NAMES)}], "
+                             f"got {audio_speech.shape}")
+
+    def controls(frames: np.ndarray):
+        a = int(frames[0])
+        audio = None if audio_speech is None else audio_speech[a:a + len(frames)]
+        return take.evaluate_au(frames), take.evaluate_speech(frames, audio)
+
+    write_curves("arkit", take, path, take.frame_range(), controls=controls, fps=take.fps, chunk=chunk)
+
+
+def arkit_header() -> str:
+    return ",".join(("Timecode", "BlendShapeCount") + ARKIT_NAMES + ROTATION_NAMES) + "\n"
+
+
+def arkit_rows(au: np.ndarray, speech: np.ndarray, fps: float, start: int = 0) -> str:
+    """Live Link Face rows for AU [n, 17] and speech [n, 4] that are output frames start .. start + n - 1."""
+    w = arkit_weights(au, speech)
+    if not len(w):
+        return ""
+    count = len(ARKIT_NAMES) + len(ROTATION_NAMES)
+    tail = "," + ",".join(["0"] * len(ROTATION_NAMES))
+    fmt = ",".join(["%.6g"] * len(ARKIT_NAMES))
+    return "\n".join(f"{timecode(start + i, fps)},{count}," + (fmt % tuple(row)) + tail
+                     for i, row in enumerate(w.tolist())) + "\n"
 
 
 def arkit_csv_text(au: np.ndarray, speech: np.ndarray, fps: float) -> str:
     """Live Link Face CSV text for AU [F, 17] and speech [F, 4] curves sampled at fps (frame 0 first)."""
-    w = arkit_weights(au, speech)
-    buf = io.StringIO()
-    buf.write(",".join(("Timecode", "BlendShapeCount") + ARKIT_NAMES + ROTATION_NAMES) + "\n")
-    count = len(ARKIT_NAMES) + len(ROTATION_NAMES)
-    zeros = ",".join(["0"] * len(ROTATION_NAMES))
-    for i, row in enumerate(w):
-        buf.write(f"{timecode(i, fps)},{count}," + ",".join(f"{v:.6g}" for v in row) + "," + zeros + "\n")
-    return buf.getvalue()
+    return arkit_header() + arkit_rows(au, speech, fps)
