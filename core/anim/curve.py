@@ -103,7 +103,9 @@ class Extra(Mapping[str, Any]):
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Extra):
             return self._texts == other._texts
-        return Mapping.__eq__(self, other)
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        return dict(self.items()) == dict(other.items())
 
     def __hash__(self) -> int:
         if self._hash is None:

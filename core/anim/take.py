@@ -12,13 +12,20 @@ import numpy as np
 
 from core.aus import AU_MAX, AU_MIN, AU_NAMES, SPEECH_NAMES
 from core.camera import OrbitCamera
-from core.limits import MAX_KEYS_PER_TAKE, take_frames_problem
+from core.limits import MAX_FPS, MAX_KEYS_PER_TAKE, MAX_TAKE_FRAMES, MIN_FPS, take_frames_problem
 
 from .curve import Curve, Extra, evaluate
 
 #: Every animated channel, AUs first (in AU_NAMES order), then the speech controls.
 CHANNEL_NAMES: tuple[str, ...] = AU_NAMES + SPEECH_NAMES
 SPEECH_MIN, SPEECH_MAX = 0.0, 1.0
+
+
+def _short(v: Any) -> str:
+    """``v`` for a message: an int of many digits is named by its length, not printed whole."""
+    if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 10**15:
+        return f"a {len(str(abs(v)))}-digit number"
+    return repr(v)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,21 +124,25 @@ class Take:
     def __post_init__(self) -> None:
         fps, duration = self.fps, self.duration
         if isinstance(fps, bool) or not isinstance(fps, numbers.Real):
-            raise ValueError(f"Take.fps: must be a positive number, got {fps!r}")
+            raise ValueError(f"Take.fps: must be a positive number, got {_short(fps)}")
         try:
             fps = float(fps)
-        except OverflowError:
-            fps = math.inf
+        except OverflowError:  # an int past float range
+            raise ValueError(f"Take: fps must be within {MIN_FPS:g}..{MAX_FPS:g}, got {_short(self.fps)}") from None
         if not (math.isfinite(fps) and fps > 0):
-            raise ValueError(f"Take.fps: must be a positive number, got {self.fps!r}")
+            raise ValueError(f"Take.fps: must be a positive number, got {_short(self.fps)}")
         if isinstance(duration, bool) or not isinstance(duration, numbers.Real):
-            raise ValueError(f"Take.duration: must be a positive whole number of frames, got {duration!r}")
+            raise ValueError(f"Take.duration: must be a positive whole number of frames, got {_short(duration)}")
         try:
             whole = float(duration) == int(duration)
         except (OverflowError, ValueError):  # inf, nan, an int past float range
-            whole = False
+            whole = isinstance(duration, numbers.Integral)
         if not whole or duration < 1:
-            raise ValueError(f"Take.duration: must be a positive whole number of frames, got {duration!r}")
+            raise ValueError(f"Take.duration: must be a positive whole number of frames, got {_short(duration)}")
+        if duration > MAX_TAKE_FRAMES:  # before float(): an int may be past float range
+            raise ValueError(f"Take: {_short(duration)} of frames is more than the {MAX_TAKE_FRAMES:,} a take may hold"
+                             if isinstance(duration, int) and duration >= 10**15 else
+                             f"Take: {take_frames_problem(fps, float(duration))}")
         problem = take_frames_problem(fps, float(duration))
         if problem is not None:
             raise ValueError(f"Take: {problem}")

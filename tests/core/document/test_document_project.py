@@ -320,3 +320,166 @@ def test_speech_source_flags_survive_save_and_load(tmp_path, channel):
     back = load_take(p)
     assert back.speech == take.speech
     assert back.speech[channel].override and back.speech[channel].uses_curve
+
+
+# ------------------------------------------------- hostile files (issue 12): limits, one error type
+
+FUZZ = Path(__file__).resolve().parents[2] / "data" / "fuzz" / "take"
+
+
+@pytest.mark.parametrize("name, field, words", [
+    ("issue-duration-1e9.emz", "duration", "1e+09 frames is more than the 1,000,000 a take may hold"),
+    ("issue-fps-1e-320.emz", "fps", "fps must be within 1..1000"),
+    ("issue-deep-nesting.emz", None, "nested deeper than 64 levels"),
+    ("issue-int-beyond-float.emz", "fps", "401-digit number"),
+    ("issue-int-5000-digits.emz", None, "more digits than Python reads"),
+    ("issue-schema-superscript.emz", "schema", "not a take file"),
+    ("issue-extreme-neighbour-values.emz", "tracks.AU12.keys[0].value", "must be within -1e+06..1e+06"),
+])
+def test_the_hostile_files_of_issue_12_get_one_line_take_file_errors(name, field, words):
+    path = FUZZ / name
+    with pytest.raises(TakeFileError) as ei:
+        load_take(path)
+    msg = str(ei.value)
+    assert ei.value.field == field and words in msg
+    assert msg.startswith(str(path)) and "\n" not in msg
+
+
+def _minimal(**fields) -> dict:
+    d = {"schema": "Take.3", "fps": 25, "duration": 100, "tracks": {}}
+    d.update(fields)
+    return d
+
+
+@pytest.mark.parametrize("fields, field, words", [
+    ({"fps": 0.5}, "fps", "1..1000"),
+    ({"fps": 1001}, "fps", "1..1000"),
+    ({"fps": 25, "duration": 1_000_001}, "duration", "more than the 1,000,000"),
+    ({"fps": 25, "duration": 400_000}, "duration", "4.44 h; a take is at most 4 h"),
+    ({"duration": 10**400}, "duration", "401-digit number"),
+    ({"schema": "Take." + "9" * 5000}, "schema", "not a take file"),
+    ({"schema": "Take.\u0663"}, "schema", "not a take file"),  # an Arabic-Indic 3: isdigit, not ASCII
+    ({"audio": {"path": "a.wav", "offset": 1e9}}, "audio.offset", "within -14400..14400"),
+    ({"audio": {"path": "a\u0000.wav"}}, "audio.path", "NUL"),
+    ({"tracks": {"AU12": {"keys": [{"frame": 1e8, "value": 1}]}}}, "tracks.AU12.keys[0].frame", "within"),
+    ({"tracks": {"AU12": {"keys": [{"frame": 0, "value": 1, "handle_type": "free",
+                                     "handle_left": [-1, -1e300], "handle_right": [1, 1]}]}}},
+     "tracks.AU12.keys[0].handle_left[1]", "within"),
+    ({"tracks": {"AU12": {"keys": [], "x": float("nan")}}}, "tracks.AU12.x", "finite"),
+    ({"x_top": [1, {"y": float("inf")}]}, "x_top[1].y", "finite"),
+])
+def test_limits_from_core_limits_are_refused_with_the_field(tmp_path, fields, field, words):
+    p = _write(tmp_path, json.dumps(_minimal(**fields)))
+    with pytest.raises(TakeFileError) as ei:
+        load_take(p)
+    assert ei.value.field == field and words in str(ei.value) and str(p) in str(ei.value)
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path):
+    from core.limits import MAX_TAKE_FILE_BYTES
+
+    p = tmp_path / "huge.emz"
+    with open(p, "wb") as f:  # sparse: no disk is spent, but the size is what the loader sees
+        f.truncate(MAX_TAKE_FILE_BYTES + 1)
+    with pytest.raises(TakeFileError) as ei:
+        load_take(p)
+    assert "bytes is more than the 268,435,456 a take file may have" in str(ei.value) and str(p) in str(ei.value)
+    with pytest.raises(TakeFileError, match="not a regular file"):
+        load_take(tmp_path)
+
+
+def test_nesting_depth_is_measured_outside_strings():
+    from core.document.project import json_depth_exceeds
+
+    assert not json_depth_exceeds('{"a": "' + "[" * 500 + '"}')
+    assert not json_depth_exceeds("[" * 64 + "]" * 64)
+    assert json_depth_exceeds("[" * 65 + "]" * 65)
+    assert json_depth_exceeds('{"a": "\\"", "b": ' + "[" * 65 + "]" * 65 + "}")  # an escaped quote
+    assert not json_depth_exceeds('[{"k": [1, 2]}]' * 10_000)  # many shallow brackets
+
+
+def test_take_itself_keeps_fps_and_length_within_the_limits():
+    """OpenFace imports, New From Audio and edits build Takes too: the limits hold there."""
+    Take(fps=1.0, duration=14_400)  # 4 h at 1 fps: the longest take at the lowest rate
+    Take(fps=1000.0, duration=1_000_000)
+    for fps, duration, words in [(1e-320, 10, "fps must be within"), (0.5, 10, "fps must be within"),
+                                 (1500, 10, "fps must be within"), (25, 10**9, "more than the 1,000,000"),
+                                 (1.0, 14_401, "a take is at most 4 h"), (25, float("inf"), "whole number"),
+                                 (float("nan"), 10, "positive number"), (10**400, 10, "fps must be within")]:
+        with pytest.raises(ValueError, match=words):
+            Take(fps=fps, duration=duration)
+
+
+def test_unknown_fields_survive_load_edit_and_save(tmp_path):
+    """Issue 12, item 7: the top level, audio, camera, each track and each key keep the fields
+    this version does not know; a moved key keeps its own; a re-save writes them all back."""
+    from core.anim.curve import Extra
+    from core.camera import OrbitCamera
+
+    p = tmp_path / "later.emz"
+    p.write_bytes((FUZZ / "issue-unknown-fields.emz").read_bytes())
+    take = load_take(p)
+    assert take.extra == {"x_app": {"version": [4, 1]}}
+    assert take.audio.extra == {"gain_db": -3} and take.camera.extra == {"lens_shift": [0.1, 0]}
+    au12 = take.curves["AU12"]
+    assert au12.extra == {"color": "#ffaa00"} and take.curves["jaw_open"].extra == {"model": "v2"}
+    assert au12.keys[0].extra == {"note": "smile starts"} and au12.keys[1].extra == Extra.EMPTY
+    # Immutable and hashable where a take's parts were: keys, curves, extras.
+    assert hash(au12) == hash(load_take(p).curves["AU12"]) and hash(au12.keys[0])
+    got = take.extra["x_app"]
+    got["version"].append(5)  # a copy: the take is unchanged
+    assert take.extra["x_app"] == {"version": [4, 1]}
+    with pytest.raises((AttributeError, TypeError)):
+        take.extra["x_app"] = 1
+    # A key moved (and retyped) keeps its own fields; the camera moved keeps the camera's.
+    moved = edit.move_selection(take, {"AU12": [0]}, 3, 0.5)
+    moved = moved.with_curve("AU12", edit.set_interpolation(moved.curves["AU12"], [0], "linear"))
+    assert moved.curves["AU12"].keys[0].frame == 3 and moved.curves["AU12"].keys[0].extra == {"note": "smile starts"}
+    orbit = OrbitCamera(target=np.zeros(3), yaw=40.0, pitch=5.0, distance=3.0, fov_y=30.0)
+    import dataclasses
+
+    moved = dataclasses.replace(moved, camera=moved.camera.with_orbit(orbit))
+    assert moved.camera.yaw == 40 and moved.camera.extra == take.camera.extra
+    out = tmp_path / "resaved.emz"
+    save_take(moved, out)
+    raw = json.loads(out.read_text())
+    assert raw["x_app"] == {"version": [4, 1]} and raw["audio"]["gain_db"] == -3
+    assert raw["camera"]["lens_shift"] == [0.1, 0] and raw["tracks"]["AU12"]["color"] == "#ffaa00"
+    assert raw["tracks"]["AU12"]["keys"][0] == {
+        "frame": 3.0, "value": 1.5, "interpolation": "linear", "handle_type": "auto_clamped",
+        "handle_left": raw["tracks"]["AU12"]["keys"][0]["handle_left"],
+        "handle_right": raw["tracks"]["AU12"]["keys"][0]["handle_right"], "note": "smile starts"}
+    assert raw["tracks"]["jaw_open"]["model"] == "v2"
+    assert load_take(out) == moved
+    # Known fields win over an extra of the same name made in memory; NaN cannot be an extra.
+    assert json.loads(json.dumps(take_to_json_for(Take(extra={"fps": 1, "y": 2}))))["fps"] == 25.0
+    with pytest.raises(ValueError):
+        Take(extra={"x": float("nan")})
+
+
+def take_to_json_for(take):
+    from core.document.project import take_to_json
+
+    return take_to_json(take)
+
+
+def test_cli_export_of_a_hostile_take_prints_one_line_naming_the_file(tmp_path):
+    """`main.py export BAD.emz --format openface` (issue 12, item 1: it grew to 23.6 GB) stops at
+    the load with one line naming the file and the field; no traceback."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[3]
+    bad = tmp_path / "bad.emz"
+    bad.write_bytes((FUZZ / "issue-duration-1e9.emz").read_bytes())
+    for args in (["export", str(bad), "-o", str(tmp_path / "out.csv"), "--format", "openface"],
+                 ["export", str(tmp_path / "missing.emz"), "-o", str(tmp_path / "out.csv"), "--format", "openface"]):
+        r = subprocess.run([sys.executable, str(root / "main.py"), *args], capture_output=True, text=True,
+                           timeout=300, cwd=tmp_path)
+        lines = r.stderr.strip().splitlines()
+        assert r.returncode == 2 and len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
+        assert Path(args[1]).name in lines[0]
+    assert "at duration: 1e+09 frames" in subprocess.run(
+        [sys.executable, str(root / "main.py"), "export", str(bad), "-o", str(tmp_path / "o.csv"), "--format",
+         "openface"], capture_output=True, text=True, timeout=300, cwd=tmp_path).stderr
+    assert not (tmp_path / "out.csv").exists()
