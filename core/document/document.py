@@ -1,14 +1,24 @@
-"""The open document: the current take, its file and its undo history; the autosaver."""
+"""The open document: the current take, its file and its undo history; the autosaver, and the
+autosaves of untitled takes (one side file per studio instance in a per-user folder).
+
+Untitled side files are named ``untitled-<start time>-<pid>.emz.autosave``: the instance that
+writes one is running while its pid is alive (and, within one process, while the path is claimed:
+a process may hold several windows), so a new instance offers only the side files of instances
+that are gone (``find_untitled_recoveries``)."""
 from __future__ import annotations
 
 import dataclasses
 import os
+import re
+import threading
+import time
 from pathlib import Path
 
 from core.anim.take import CameraState, Take
+from core.fileio import pid_alive
 
 from .history import Command, History
-from .project import autosave_path, discard_recovery, load_take, save_take
+from .project import AUTOSAVE_SUFFIX, PROJECT_SUFFIX, autosave_path, discard_recovery, load_take, save_take
 
 
 class Document:
@@ -75,9 +85,80 @@ class Document:
         return target
 
 
+UNTITLED_PREFIX = "untitled-"
+_UNTITLED_RE = re.compile(r"^untitled-(.+)-(\d+)" + re.escape(PROJECT_SUFFIX + AUTOSAVE_SUFFIX) + "$")
+#: Untitled paths claimed by the autosavers of this process (one per window).
+_CLAIMED: set[Path] = set()
+_CLAIM_LOCK = threading.Lock()
+
+
+def claim_untitled_path(folder: str | os.PathLike) -> Path:
+    """A new untitled path in ``folder`` for one studio instance (a window), unique in the folder
+    and marked as alive in this process until ``release_untitled_path``. Its side file
+    (``autosave_path``) is where the instance autosaves a take that has no file yet."""
+    folder = Path(folder)
+    with _CLAIM_LOCK:
+        t = time.time()
+        while True:
+            stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(t)) + f".{int(t * 1e6) % 1000000:06d}"
+            path = folder / f"{UNTITLED_PREFIX}{stamp}-{os.getpid()}{PROJECT_SUFFIX}"
+            if path not in _CLAIMED and not autosave_path(path).exists():
+                _CLAIMED.add(path)
+                return path
+            t += 1e-6
+
+
+def release_untitled_path(path: str | os.PathLike | None) -> None:
+    """The instance that claimed ``path`` is closing: from now on its side file (if one is left:
+    the take was not saved nor discarded) is offered to the next instance."""
+    if path is not None:
+        with _CLAIM_LOCK:
+            _CLAIMED.discard(Path(path))
+
+
+def untitled_owner_alive(side: str | os.PathLike) -> bool:
+    """Whether the studio instance that writes the untitled side file ``side`` is still running."""
+    side = Path(side)
+    m = _UNTITLED_RE.match(side.name)
+    if m is None:
+        return False
+    pid = int(m.group(2))
+    if pid == os.getpid():
+        with _CLAIM_LOCK:
+            return side.parent / side.name[:-len(AUTOSAVE_SUFFIX)] in _CLAIMED
+    return pid_alive(pid)
+
+
+def find_untitled_recoveries(folder: str | os.PathLike) -> list[Path]:
+    """The untitled side files in ``folder`` left by instances that are no longer running,
+    newest first."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        if not _UNTITLED_RE.match(name):
+            continue
+        side = Path(folder) / name
+        try:
+            mtime = side.stat().st_mtime_ns
+        except OSError:
+            continue
+        if not untitled_owner_alive(side):
+            found.append((mtime, side))
+    return [side for _, side in sorted(found, reverse=True)]
+
+
 class Autosaver:
     """Writes the document to its side file at most every ``interval_s`` seconds while it has
-    unsaved changes. The GUI calls ``tick(now)`` from a timer; tests call it with any clock."""
+    unsaved changes. The GUI calls ``tick(now)`` from a timer; tests call it with any clock.
+
+    The side file is ``name.emz.autosave`` beside the document's file, or, for a take that has
+    no file yet, beside ``untitled_path`` (see ``claim_untitled_path``). A side file this saver
+    wrote goes as soon as it offers nothing: on the first tick after the take is clean again
+    (undo back to the saved state, a save), when the take gets a file (Save As: later autosaves
+    go beside the file) and on ``discard`` (the user threw the edits away)."""
 
     def __init__(self, document: Document, interval_s: float = 60.0,
                  untitled_path: str | os.PathLike | None = None) -> None:
@@ -88,18 +169,50 @@ class Autosaver:
         self.untitled_path = Path(untitled_path) if untitled_path is not None else None
         self._last_time: float | None = None
         self._last_revision: int | None = None
+        self._written: set[Path] = set()
 
     def target(self) -> Path | None:
         base = self.document.path or self.untitled_path
         return autosave_path(base) if base is not None else None
+
+    def adopt(self, side: str | os.PathLike) -> None:
+        """Treat ``side`` as written by this saver (a recovered autosave now shown as the
+        document's unsaved state): it goes when the take is clean or discarded."""
+        self._written.add(Path(side))
+
+    def _remove(self, paths) -> list[Path]:
+        removed = []
+        for p in list(paths):
+            try:
+                p.unlink()
+                removed.append(p)
+            except FileNotFoundError:
+                pass
+            except OSError:
+                continue  # kept in _written: tried again on the next tick
+            self._written.discard(p)
+        return removed
+
+    def cleanup(self) -> list[Path]:
+        """Remove the side files that no longer offer anything: all this saver wrote when the take
+        is clean, else those that are not the current target (the untitled one after Save As).
+        Returns the files removed."""
+        if not self.document.is_dirty:
+            self._last_revision = None
+            return self._remove(self._written)
+        target = self.target()
+        return self._remove(p for p in self._written if p != target)
 
     def discard(self) -> Path | None:
         """The user threw the unsaved edits away (Discard at quit, New or Open): remove the side
         file so that the next start does not offer to recover them. Returns the file removed."""
         target = self.target()
         self._last_revision = None  # edits still in the window after this are autosaved again
+        others = [p for p in self._written if p != target]
+        self._remove(others)
         if target is None:
             return None
+        self._written.discard(target)
         try:
             target.unlink()
         except FileNotFoundError:
@@ -107,7 +220,10 @@ class Autosaver:
         return target
 
     def tick(self, now: float) -> Path | None:
-        """Autosave if due; returns the side file written, or None."""
+        """Autosave if due; returns the side file written, or None. Side files that offer nothing
+        any more (see ``cleanup``) are removed on every tick."""
+        if self._written:
+            self.cleanup()
         if self._last_time is None:
             self._last_time = now
             return None
@@ -117,8 +233,10 @@ class Autosaver:
         doc = self.document
         rev = doc.history.revision
         target = self.target()
-        if target is None or not doc.is_dirty or rev == self._last_revision:
+        if target is None or not doc.is_dirty or (rev == self._last_revision and target in self._written):
             return None
         save_take(doc.take, target)
+        self._written.add(target)
         self._last_revision = rev
+        self.cleanup()
         return target
