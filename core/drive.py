@@ -134,31 +134,66 @@ def speech_source_from_audio(clip: "AudioClip") -> Callable[[float, int], np.nda
 
 class SpeechTrack:
     """The take's audio-driven speech controls, computed once per (audio, fps) and sampled at any
-    timeline frame. ``controls`` [M, 4] holds audio frame m at audio time m / fps; the take's
-    audio offset shifts it on the timeline, and outside the audio the controls are 0 (silence)."""
+    timeline frame. ``controls`` [M, 4] holds audio frame ``first + m`` at audio time
+    (first + m) / fps; the take's audio offset shifts it on the timeline, and outside the audio
+    (``total`` audio frames; default: first + M) the controls are 0 (silence). A track of a span
+    (``first`` > 0 or ``total`` beyond its rows) answers only for the frames it ``covers``."""
 
-    def __init__(self, controls: np.ndarray, fps: float, offset_s: float = 0.0):
+    def __init__(self, controls: np.ndarray, fps: float, offset_s: float = 0.0, first: int = 0,
+                 total: int | None = None):
         c = np.asarray(controls, dtype=np.float64)
         if c.ndim != 2 or c.shape[1] != NUM_SPEECH:
             raise DriveError(f"speech controls must be [M, {NUM_SPEECH}], got shape {c.shape}")
         self.controls = c
         self.fps = float(fps)
         self.offset_frames = float(offset_s) * self.fps
+        self.first = int(first)
+        self.total = self.first + c.shape[0] if total is None else int(total)
+
+    def _positions(self, frames: np.ndarray) -> np.ndarray:
+        return np.asarray(frames, dtype=np.float64) - self.offset_frames
+
+    def covers(self, frames: np.ndarray) -> bool:
+        """Whether every one of the timeline ``frames`` can be sampled from this track."""
+        pos = self._positions(frames)
+        inside = (pos >= 0) & (pos <= self.total - 1)
+        last = self.first + self.controls.shape[0] - 1
+        return bool(np.all(~inside | ((pos >= self.first) & (np.ceil(pos) <= last))))
 
     def sample(self, frames: np.ndarray) -> np.ndarray:
         """Timeline frames [F] -> speech controls [F, 4] (linear between audio frames)."""
-        pos = np.asarray(frames, dtype=np.float64) - self.offset_frames
-        m = self.controls.shape[0]
+        pos = self._positions(frames)
+        m = self.total
         out = np.zeros(pos.shape + (NUM_SPEECH,))
-        if m == 0:
+        if m == 0 or self.controls.shape[0] == 0:
             return out
+        if not self.covers(frames):
+            raise DriveError(f"speech track of audio frames {self.first}..{self.first + self.controls.shape[0] - 1} "
+                             f"cannot give timeline frames {float(np.min(frames)):g}..{float(np.max(frames)):g}")
         inside = (pos >= 0) & (pos <= m - 1)
-        p = np.clip(pos, 0, m - 1)
+        p = np.clip(pos, self.first, self.first + self.controls.shape[0] - 1)
         lo = np.floor(p).astype(np.int64)
-        hi = np.minimum(lo + 1, m - 1)
+        hi = np.minimum(lo + 1, self.first + self.controls.shape[0] - 1)
         w = (p - lo)[..., None]
-        out[inside] = (self.controls[lo] * (1 - w) + self.controls[hi] * w)[inside]
+        out[inside] = (self.controls[lo - self.first] * (1 - w) + self.controls[hi - self.first] * w)[inside]
         return out
+
+
+def speech_track_of_span(path, fps: float, offset_s: float, num_frames: int, lo: float, hi: float) -> SpeechTrack:
+    """The speech track of the recording at ``path`` for timeline frames lo..hi only: the file is
+    opened (core.audio.decode.open_audio) and only the audio under those frames plus the
+    analysis context (core.audio.speech_driver.SPAN_CONTEXT, 37 s each side) is decoded and
+    analysed. ``num_frames``: audio frames of the whole track (as ``speech_track`` counts them).
+    Raises AudioLoadError naming the file."""
+    from core.audio.decode import open_audio
+    from core.audio.speech_driver import speech_controls_span
+
+    src = open_audio(path)
+    off = float(offset_s) * float(fps)
+    a0 = min(max(int(np.floor(lo - off)), 0), max(num_frames - 1, 0))
+    a1 = min(max(int(np.ceil(hi - off)) + 2, a0 + 1), num_frames)
+    controls = speech_controls_span(src.read_analysis, src.analysis_samples, float(fps), a0, a1 - a0)
+    return SpeechTrack(controls, fps, offset_s, first=a0, total=num_frames)
 
 
 class _TakeAudio:
@@ -178,12 +213,15 @@ class _TakeDriver:
     audio: TAKE_AUDIO (load ``take.audio`` on first use), an AudioClip already decoded (the studio's),
     or None (silence). speech_source: a callable (fps, num_frames) -> controls [num_frames, 4] that
     replaces the audio speech driver (tests; a silent take). speech_cache: where speech controls are
-    kept (default: the process-wide SPEECH_CACHE).
+    kept (default: the process-wide SPEECH_CACHE). speech_span: (lo, hi), the timeline frames the
+    caller will ask for (an export of a range): the take's audio file is then read and analysed
+    only around them (``speech_track_of_span``), not decoded whole; a frame outside falls back to
+    the whole track.
     """
 
     def __init__(self, head, take: "Take", audio=TAKE_AUDIO,
                  speech_source: Callable[[float, int], np.ndarray] | None = None,
-                 speech_cache: SpeechCache | None = None):
+                 speech_cache: SpeechCache | None = None, speech_span: tuple[float, float] | None = None):
         self.head = head
         self.take = take
         self.fps = float(take.fps)
@@ -191,6 +229,7 @@ class _TakeDriver:
         self._speech_source = speech_source
         self._speech_cache = speech_cache if speech_cache is not None else SPEECH_CACHE
         self._speech: SpeechTrack | None = None
+        self._speech_span = None if speech_span is None else (float(speech_span[0]), float(speech_span[1]))
         self._lock = threading.Lock()
 
     # -- audio
@@ -220,15 +259,25 @@ class _TakeDriver:
             return None
         if self._speech is not None:
             return self._speech
+        offset = self.take.audio.offset if self.take.audio is not None else 0.0
+        # Audio frames that can land on the timeline; before and after, the track is silent.
+        num = max(int(np.ceil(self.take.duration - offset * self.fps)) + 1, 1)
         source = self._speech_source
+        if source is None and self._speech_span is not None and self._audio is TAKE_AUDIO \
+                and self.take.audio is not None:
+            from core.audio.decode import AudioLoadError
+
+            lo, hi = self._speech_span
+            try:
+                self._speech = speech_track_of_span(self.take.audio.path, self.fps, offset, num, lo, hi)
+            except (AudioLoadError, OSError) as exc:
+                raise DriveError(f"{self.take.audio.path}: cannot drive the take from its audio: {exc}") from exc
+            return self._speech
         if source is None:
             clip = self.audio_clip()
             if clip is None:
                 return None
             source = self._speech_cache.source(clip)
-        offset = self.take.audio.offset if self.take.audio is not None else 0.0
-        # Audio frames that can land on the timeline; before and after, the track is silent.
-        num = max(int(np.ceil(self.take.duration - offset * self.fps)) + 1, 1)
         self._speech = SpeechTrack(source(self.fps, num), self.fps, offset)
         return self._speech
 
@@ -238,6 +287,9 @@ class _TakeDriver:
         if not np.all(np.isfinite(f)):
             raise DriveError("frame indices must be finite")
         track = self.speech_track()
+        if track is not None and not track.covers(f):  # a span's track asked outside its span
+            self._speech_span, self._speech = None, None
+            track = self.speech_track()
         audio = track.sample(f) if track is not None else None
         au = self.take.evaluate_au(f)
         speech = self.take.evaluate_speech(f, audio)
@@ -261,10 +313,11 @@ class RigDriver(_TakeDriver):
 
     def __init__(self, head, take: "Take", speech_source: Callable[[float, int], np.ndarray] | None = None,
                  chunk: int = DEFAULT_CHUNK, deform: Callable | None = None, device=None, audio=TAKE_AUDIO,
-                 speech_cache: SpeechCache | None = None):
+                 speech_cache: SpeechCache | None = None, speech_span: tuple[float, float] | None = None):
         if chunk < 1:
             raise DriveError(f"chunk must be at least 1 frame, got {chunk}")
-        super().__init__(head, take, audio=audio, speech_source=speech_source, speech_cache=speech_cache)
+        super().__init__(head, take, audio=audio, speech_source=speech_source, speech_cache=speech_cache,
+                         speech_span=speech_span)
         self.chunk = int(chunk)
         if deform is None:
             from core.rig import deform as rig_deform
@@ -322,8 +375,10 @@ class ModelDriver(_TakeDriver):
 
     def __init__(self, head, take: "Take", checkpoint: str | Path | None = None, model=None,
                  audio=TAKE_AUDIO, speech_source: Callable[[float, int], np.ndarray] | None = None,
-                 speech_cache: SpeechCache | None = None, chunk: int = DEFAULT_CHUNK, _state=None):
-        super().__init__(head, take, audio=audio, speech_source=speech_source, speech_cache=speech_cache)
+                 speech_cache: SpeechCache | None = None, chunk: int = DEFAULT_CHUNK, _state=None,
+                 speech_span: tuple[float, float] | None = None):
+        super().__init__(head, take, audio=audio, speech_source=speech_source, speech_cache=speech_cache,
+                         speech_span=speech_span)
         if chunk < 1:
             raise DriveError(f"chunk must be at least 1 frame, got {chunk}")
         if model is None:

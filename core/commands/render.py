@@ -77,7 +77,7 @@ def run(args) -> int:
     from core.camera import OrbitCamera
     from core.gaussians import framing_bounds
     from core.image import write_png
-    from core.render import get_renderer
+    from core.render import RenderError, get_renderer
 
     if not args.ply and not args.head:
         print("error: give a PLY file or --head default", file=sys.stderr)
@@ -103,9 +103,17 @@ def run(args) -> int:
         orbit.distance = args.distance
     width, height = args.size
     camera = orbit.camera(width, height)
-    with get_renderer(args.backend) as renderer:
-        result = renderer.render(cloud, camera, background=background)
+    try:
+        with get_renderer(args.backend) as renderer:
+            result = renderer.render(cloud, camera, background=background)
+    except RenderError as exc:  # e.g. --backend gsplat without CUDA: one line, as export says it
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
     image = result.to_numpy_rgba8() if args.alpha else result.to_numpy_rgb8()
-    write_png(args.output, image)
+    try:
+        write_png(args.output, image)
+    except OSError as exc:
+        print(f"error: {args.output}: cannot be written ({exc.strerror or exc})", file=sys.stderr)
+        return 2
     print(f"wrote {args.output} ({width}x{height}, {len(cloud)} Gaussians, {renderer.name} backend)")
     return 0

@@ -89,15 +89,23 @@ def default_camera(cloud, options: ExportOptions, width: int, height: int):
 
 
 def _load_audio_segment(take, start_s: float, duration_s: float):
-    """The take's audio under the exported time span: (float32 [S, C], rate) or (None, None)."""
+    """The take's audio under the exported time span: (float32 [S, C], rate) or (None, None).
+
+    Only that part of the file is decoded (core.audio.decode.open_audio): S = round(duration_s *
+    rate), silence where the recording does not reach (before 0 or after its end)."""
     if take.audio is None:
         return None, None
-    from core.audio.decode import load_audio
-    from core.export.writers import audio_segment
+    from core.audio.decode import open_audio
 
-    clip = load_audio(take.audio.path)
-    seg = audio_segment(clip.samples, clip.sample_rate, start_s - take.audio.offset, duration_s)
-    return seg, clip.sample_rate
+    src = open_audio(take.audio.path)
+    rate = src.sample_rate
+    n = int(round(duration_s * rate))
+    first = int(round((start_s - take.audio.offset) * rate))
+    seg = np.zeros((n, src.channels), np.float32)
+    lo, hi = max(first, 0), min(first + n, src.num_samples)
+    if hi > lo:
+        seg[lo - first:hi - first] = src.read(lo, hi)
+    return seg, rate
 
 
 def export_take(take, head, options: ExportOptions, progress: ProgressCallback | None = None,
@@ -119,11 +127,13 @@ def export_take(take, head, options: ExportOptions, progress: ProgressCallback |
     if driver is None:
         from core.drive import make_driver
 
+        # The speech of the exported frames needs only the audio around them (not the whole file).
+        span = {"speech_span": (float(frames.min()), float(frames.max()))}
         if "driver" not in row.options:  # curves: the take's controls, the same under every driver
-            driver = make_driver("rig", head, take)
+            driver = make_driver("rig", head, take, **span)
         else:
             extra = {"checkpoint": options.checkpoint} if options.checkpoint is not None else {}
-            driver = make_driver(options.driver, head, take, **extra)
+            driver = make_driver(options.driver, head, take, **extra, **span)
 
     if row.kind == "curves":
         from core.export.curves import write_curves
