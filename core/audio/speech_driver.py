@@ -92,8 +92,8 @@ def _levels(audio: np.ndarray, start_sample: int, total_samples: int, m0: int, m
                 raise ValueError(f"frames {c0}..{c1 - 1} need samples {a}..{b} that the audio span "
                                  f"{start_sample}..{start_sample + audio.shape[0]} does not hold")
             seg[a - lo:b - lo] = audio[a - start_sample:b - start_sample]
-        idx = (np.arange(c1 - c0) * _HOP)[:, None] + np.arange(_WIN)[None, :]
-        power = np.abs(np.fft.rfft(seg[idx] * window, n=_NFFT, axis=1)) ** 2
+        frames = np.lib.stride_tricks.sliding_window_view(seg, _WIN)[::_HOP]
+        power = np.abs(np.fft.rfft(frames * window, n=_NFFT, axis=1)) ** 2
         for j, band in enumerate(_BANDS):
             out[c0 - m0:c1 - m0, j] = 10 * np.log10(power[:, band].sum(axis=1) + 1e-10)
     return out

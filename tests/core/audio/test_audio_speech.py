@@ -101,3 +101,78 @@ def test_driver_rounds_rounded_vowels_more_than_spread_ones():
     rounded, spread = {"u:", "U", "oU"}, {"i:", "I", "eI"}
     assert mean_over(rounded, r) > mean_over(spread, r) + 0.1
     assert mean_over(spread, st) > mean_over(rounded, st) + 0.1
+
+
+def _whole_matrix_analyse(audio, params=None):
+    """The driver as it was before issue 12 (one [M, 257] spectrum matrix, the clip's 95th
+    percentile as the reference): short clips must still give exactly this."""
+    from core.audio.speech_driver import FRAME_RATE, DriverParams, _running_max, _smooth
+
+    params = params or DriverParams()
+    audio = np.asarray(audio, np.float32)
+    x = np.pad(audio, (200, 600))
+    m = audio.shape[0] // 160 + 1
+    idx = np.arange(m)[:, None] * 160 + np.arange(400)[None, :]
+    power = np.abs(np.fft.rfft(x[idx] * np.hanning(400).astype(np.float32), n=512, axis=1)) ** 2
+    freqs = np.fft.rfftfreq(512, 1 / 16000)
+    out = np.zeros((m, NUM_SPEECH), np.float32)
+    band_db = 10 * np.log10(power[:, (freqs >= 400) & (freqs <= 3000)].sum(axis=1) + 1e-10)
+    ref = np.percentile(band_db, 95)
+    if ref < -60:
+        return out
+    rel = band_db - ref
+    openness = np.clip((rel - params.floor_db) / params.open_range_db, 0, 1)
+    around = _running_max(rel, int(round(params.dip_window_s * FRAME_RATE)))
+    speech_near = np.clip((around - params.floor_db) / params.open_range_db, 0, 1)
+    dip = np.clip((around - rel) / params.dip_db, 0, 1) * speech_near
+    lip_close = np.maximum(dip, 0.5 * (1.0 - speech_near)) * (1 - openness) ** 0.5
+
+    def level(lo, hi):
+        return 10 * np.log10(power[:, (freqs >= lo) & (freqs < hi)].sum(axis=1) + 1e-10)
+
+    low_tilt, high_tilt = level(200, 600) - level(600, 3000), level(1500, 3000) - level(200, 1500)
+    voicing = np.clip(openness + 0.5 * speech_near * (rel > params.floor_db), 0, 1)
+    rounded = (np.clip(low_tilt / params.round_low_db, 0, 1)
+               * np.clip((-high_tilt - params.round_high_db) / params.round_span_db, 0, 1))
+    lip_round = rounded * voicing * (1 - lip_close)
+    lip_stretch = np.clip((high_tilt - params.stretch_db) / params.round_span_db, 0, 1) * (1 - rounded) * openness
+    for name, v, k in (("jaw_open", openness * (1 - lip_close), 1), ("lip_close", lip_close, 1),
+                       ("lip_round", lip_round, 2), ("lip_stretch", lip_stretch, 2)):
+        out[:, SPEECH_INDEX[name]] = _smooth(v, k * params.attack_s, k * params.release_s, FRAME_RATE)
+    return np.clip(out, 0, 1)
+
+
+def test_chunked_driver_is_exactly_the_whole_matrix_driver_on_clips_up_to_30_s(monkeypatch):
+    import core.audio.speech_driver as driver
+    from core.audio.speech_driver import analyse
+
+    monkeypatch.setattr(driver, "CHUNK_FRAMES", 700)  # several chunks, one cut inside a word
+    from core.audio.speech_eval import espeak_16k
+
+    audio, _ = espeak_16k(["Maybe Bob bought a big purple lamp.", "Who knew you would move to the zoo?"])
+    # Up to 30.0 s, several spectrum chunks: tile the speech with level changes.
+    rng = np.random.default_rng(2)
+    long = np.concatenate([audio * g for g in rng.uniform(0.2, 1.0, 8)])[:30 * 16000]
+    assert long.shape[0] // 160 + 1 > 4 * driver.CHUNK_FRAMES
+    for clip in (audio, long, audio[:3000], np.zeros(5000, np.float32)):
+        np.testing.assert_array_equal(analyse(clip), _whole_matrix_analyse(clip))
+
+
+def test_a_long_clips_reference_level_is_local():
+    # Two minutes of speech, the second minute 30 dB quieter (a far microphone): with one
+    # reference for the clip the quiet minute barely opened the mouth; the 30 s local level
+    # opens it as much as the loud one once the loud minute is more than 30 s away (35-55 s and
+    # 95-115 s hold the same words).
+    from core.audio.speech_driver import analyse
+    from core.audio.speech_eval import espeak_16k
+
+    audio, _ = espeak_16k(["Maybe Bob bought a big purple lamp.", "Please bring the blue boat back to the map."])
+    reps = int(np.ceil(60 * 16000 / audio.shape[0]))
+    minute = np.tile(audio, reps)[:60 * 16000]
+    clip = np.concatenate([minute, minute * 10 ** (-30 / 20)])
+    c = analyse(clip)
+    jaw = c[:, SPEECH_INDEX["jaw_open"]]
+    loud, quiet = jaw[3500:5500].mean(), jaw[9500:11500].mean()
+    assert loud > 0.1 and abs(quiet - loud) < 0.1 * loud, (loud, quiet)
+    old = _whole_matrix_analyse(clip)[:, SPEECH_INDEX["jaw_open"]]
+    assert old[9500:11500].mean() < 0.5 * loud  # what the single reference did
