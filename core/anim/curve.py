@@ -12,6 +12,7 @@ import dataclasses
 import enum
 import functools
 import json
+import math
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
@@ -143,17 +144,23 @@ class Keyframe:
     def __post_init__(self) -> None:
         if not isinstance(self.extra, Extra):
             object.__setattr__(self, "extra", Extra.of(self.extra))
-        object.__setattr__(self, "frame", float(self.frame))
-        object.__setattr__(self, "value", float(self.value))
+        try:
+            object.__setattr__(self, "frame", float(self.frame))
+            object.__setattr__(self, "value", float(self.value))
+        except OverflowError:  # an int past float range
+            raise ValueError("Keyframe: frame and value must be finite numbers") from None
         object.__setattr__(self, "interpolation", Interpolation(self.interpolation))
         object.__setattr__(self, "handle_type", HandleType(self.handle_type))
-        if not (np.isfinite(self.frame) and np.isfinite(self.value)):
+        if not (math.isfinite(self.frame) and math.isfinite(self.value)):
             raise ValueError(f"Keyframe: frame and value must be finite, got ({self.frame}, {self.value})")
         for side in ("handle_left", "handle_right"):
             h = getattr(self, side)
             if h is not None:
-                h = (float(h[0]), float(h[1]))
-                if not (np.isfinite(h[0]) and np.isfinite(h[1])):
+                try:
+                    h = (float(h[0]), float(h[1]))
+                except OverflowError:
+                    raise ValueError(f"Keyframe.{side}: must be finite numbers") from None
+                if not (math.isfinite(h[0]) and math.isfinite(h[1])):
                     raise ValueError(f"Keyframe.{side}: must be finite, got {h}")
                 object.__setattr__(self, side, h)
 

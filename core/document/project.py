@@ -153,11 +153,16 @@ def save_take(take: Take, path: str | os.PathLike, absolute_audio: bool = True) 
     """Atomically write ``take`` to ``path`` (JSON, current version). ``absolute_audio=False``
     leaves the absolute audio path out (files shipped in a repository carry no machine's path)."""
     path = Path(path)
+    atomic_write_text(path, take_to_text(take, path, absolute_audio))
+
+
+def take_to_text(take: Take, path: str | os.PathLike, absolute_audio: bool = True) -> str:
+    """The text ``save_take`` writes to ``path`` (the audio path is made relative to its folder)."""
+    path = Path(path)
     try:
-        text = json.dumps(take_to_json(take, path.parent.resolve(), absolute_audio), indent=1, allow_nan=False)
+        return json.dumps(take_to_json(take, path.parent.resolve(), absolute_audio), indent=1, allow_nan=False) + "\n"
     except ValueError as exc:  # a NaN in zone settings, say
         raise TakeFileError(path, f"cannot be saved: {exc}") from None
-    atomic_write_text(path, text + "\n")
 
 
 # -------------------------------------------------------------------------------------- read
@@ -333,8 +338,14 @@ def _take_from_json(data: Any, path: str | os.PathLike) -> Take:
         if ap == "":
             raise r.fail("audio.path", "is empty")
         for f, p in (("audio.path", ap), ("audio.absolute", absolute)):
-            if p is not None and "\0" in p:
+            if p is None:
+                continue
+            if "\0" in p:
                 raise r.fail(f, "holds a NUL character")
+            try:
+                os.fsencode(p)  # a lone surrogate no file name can hold ("\udc80".."\udcff" can: raw bytes)
+            except UnicodeEncodeError as exc:
+                raise r.fail(f, f"cannot name a file (character {p[exc.start]!r} at {exc.start})") from None
         offset = r.num(r.get(a, "offset", "audio", 0.0), "audio.offset", bound=MAX_TAKE_SECONDS)
         extra = r.extra(a, AUDIO_FIELDS, "audio")
         ap = resolve_audio_path(ap, absolute, None if path == "<memory>" else path)
@@ -379,24 +390,32 @@ def _take_from_json(data: Any, path: str | os.PathLike) -> Take:
         raise TakeFileError(path, str(exc)) from None
 
 
-_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_JSON_ESCAPE = re.compile(r"\\.", re.S)
+#: Every byte but the quote and the brackets, for bytes.translate to drop.
+_NOT_STRUCTURE = bytes(sorted(set(range(256)) - set(b'"[]{}')))
 
 
 def json_depth_exceeds(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
     """Whether JSON ``text`` nests arrays and objects deeper than ``limit`` (brackets inside
     strings do not count). Checked before parsing: Python's parser recurses once per level, so
-    a file of a million '[' would exhaust the stack of the thread reading it."""
+    a file of a million '[' would exhaust the stack of the thread reading it. Linear time, in
+    chunks of bounded memory: escapes are dropped, then all but quotes and brackets, and a
+    bracket counts where an even number of quotes precede it."""
     if text.count("[") + text.count("{") <= limit:
         return False
-    b = np.frombuffer(_JSON_STRING.sub("", text).encode("utf-8", "surrogatepass"), dtype=np.uint8)
-    depth, chunk = 0, 1 << 22
-    for start in range(0, len(b), chunk):
-        c = b[start:start + chunk]
-        d = (c == 91).astype(np.int32) + (c == 123) - (c == 93) - (c == 125)  # [ { ] }
-        run = np.cumsum(d) + depth
+    if "\\" in text:
+        text = _JSON_ESCAPE.sub("", text)
+    raw = text.encode("utf-8", "surrogatepass").translate(None, _NOT_STRUCTURE)
+    depth, quotes, chunk = 0, 0, 1 << 22
+    for start in range(0, len(raw), chunk):
+        c = np.frombuffer(raw, dtype=np.uint8, count=min(chunk, len(raw) - start), offset=start)
+        is_quote = c == 34
+        outside = ((np.cumsum(is_quote) + quotes) & 1) == 0
+        d = ((c == 91) | (c == 123)).astype(np.int32) - ((c == 93) | (c == 125))  # [ {  minus  ] }
+        run = np.cumsum(np.where(outside & ~is_quote, d, 0)) + depth
         if run.max(initial=depth) > limit:
             return True
-        depth = int(run[-1])
+        depth, quotes = int(run[-1]), quotes + int(is_quote.sum())
     return False
 
 
