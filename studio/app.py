@@ -95,8 +95,40 @@ def main(argv: list[str] | None = None) -> int:
     app = create_app()
     from .main_window import MainWindow
 
-    window = MainWindow()
-    window.show()
-    if args.path:
-        window.files.open_any(args.path, fps=args.fps)
-    return int(app.exec())
+    try:
+        window = MainWindow()
+    except Exception as exc:  # noqa: BLE001 - no window to show it in: say it and leave cleanly
+        _stop_workers(app)
+        print(f"main.py: the studio could not start: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    # The deform worker's thread is stopped on every way out (a thread destroyed while running
+    # aborts the process: rc 134).
+    app.aboutToQuit.connect(lambda: _shutdown(window))
+    try:
+        window.show()
+        window.files.offer_untitled_recovery()  # before the file asked for, which may replace it
+        if args.path:
+            try:
+                window.files.open_any(args.path, fps=args.fps)
+            except Exception as exc:  # noqa: BLE001 - a bad file is shown; the studio stays up
+                window.show_error("Cannot open", f"{args.path}: {type(exc).__name__}: {exc}")
+        return int(app.exec())
+    finally:
+        _shutdown(window)
+
+
+def _shutdown(window) -> None:
+    """``window.shutdown()`` unless Qt has deleted the window already (it stopped then)."""
+    import shiboken6
+
+    if shiboken6.isValid(window):
+        window.shutdown()
+
+
+def _stop_workers(app: QApplication) -> None:
+    """Stop the deform workers of windows whose construction failed half way."""
+    from .workers import DeformWorker
+
+    for widget in app.topLevelWidgets():
+        for worker in widget.findChildren(DeformWorker):
+            worker.shutdown()

@@ -10,10 +10,11 @@ about files is here.
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, QStandardPaths, QTimer
 from PySide6.QtWidgets import (
     QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout, QLabel, QMessageBox,
 )
@@ -23,13 +24,33 @@ from core.document.new_take import (
     AUDIO_SUFFIXES, DEFAULT_FPS, frames_for_seconds, import_audio_command, is_audio_path, missing_audio,
     new_take_from_audio, relink_audio_command,
 )
+from core.document.document import claim_untitled_path, find_untitled_recoveries, release_untitled_path
 from core.document.project import PROJECT_SUFFIX
 
 FILE_FILTER = f"EmoZone takes (*{PROJECT_SUFFIX});;All files (*)"
 AUDIO_FILTER = ("Recordings (" + " ".join(f"*{s}" for s in sorted(AUDIO_SUFFIXES)) + ");;All files (*)")
 AUTOSAVE_CHECK_MS = 5000
 MAX_FPS = 240.0
+#: The folder in the per-user data folder (QStandardPaths AppDataLocation) that holds the
+#: autosaves of untitled takes.
+AUTOSAVE_FOLDER = "autosave"
 FPS_DIALOG_MIN_WIDTH = 360
+
+
+def default_autosave_dir() -> Path | None:
+    """``<AppDataLocation>/autosave`` (on Linux ``$XDG_DATA_HOME/EmoZone/EmoZone Studio/autosave``),
+    or None when Qt knows no data folder."""
+    base = QStandardPaths.writableLocation(QStandardPaths.AppDataLocation)
+    return Path(base) / AUTOSAVE_FOLDER if base else None
+
+
+def _error_text(exc: BaseException, path) -> str:
+    """A loader's message naming the file once (any exception: the studio shows it, it never
+    aborts on one)."""
+    text = str(exc) or type(exc).__name__
+    if not isinstance(exc, (TakeFileError, OSError, ValueError)):
+        text = f"{type(exc).__name__}: {text}"
+    return text if str(path) in text else f"{path}: {text}"
 
 
 def recent_labels(files: list[str]) -> list[str]:
@@ -82,14 +103,20 @@ class FpsDialog(QDialog):
 
 
 class FileWorkflow(QObject):
-    """``window``: the MainWindow (document, settings, set_document, show_error, viewport)."""
+    """``window``: the MainWindow (document, settings, set_document, show_error, viewport).
+    ``autosave_dir``: where untitled takes are autosaved (default: ``default_autosave_dir()``);
+    each window claims its own side file there."""
 
-    def __init__(self, window, autosave_interval_s: float = 60.0):
+    def __init__(self, window, autosave_interval_s: float = 60.0, autosave_dir: str | Path | None = None):
         super().__init__(window)
         self.window = window
         self.settings = window.settings
         self.recent_menu = None
-        self.autosaver = Autosaver(window.document, interval_s=autosave_interval_s)
+        self.autosave_dir = Path(autosave_dir) if autosave_dir is not None else default_autosave_dir()
+        self.untitled_path = claim_untitled_path(self.autosave_dir) if self.autosave_dir is not None else None
+        self._recovery_offered = False
+        self._stopped = False
+        self.autosaver = Autosaver(window.document, interval_s=autosave_interval_s, untitled_path=self.untitled_path)
         self._autosave_timer = QTimer(self)
         self._autosave_timer.setInterval(AUTOSAVE_CHECK_MS)
         self._autosave_timer.timeout.connect(self._on_autosave_tick)
@@ -108,7 +135,10 @@ class FileWorkflow(QObject):
         self.window.statusBar().showMessage(text, ms)
 
     def _set_document(self, document: Document) -> None:
-        self.autosaver = Autosaver(document, interval_s=self.autosaver.interval_s)
+        # The document shown so far was saved, discarded or clean (maybe_save): its side files
+        # that offer nothing go now, not on a tick that will never come.
+        self.autosaver.cleanup()
+        self.autosaver = Autosaver(document, interval_s=self.autosaver.interval_s, untitled_path=self.untitled_path)
         self.window.set_document(document)
 
     # -- prompts
@@ -179,9 +209,8 @@ class FileWorkflow(QObject):
         try:
             take = load_take(source)
             saved = load_take(path) if source is not path and path.exists() else None
-        except (TakeFileError, OSError, ValueError) as exc:
-            self.window.show_error("Cannot open take", str(exc) if isinstance(exc, TakeFileError)
-                                   else f"{path}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - whatever a loader raises is shown, never fatal
+            self.window.show_error("Cannot open take", _error_text(exc, source))
             if not path.exists():
                 self.rebuild_recent_menu(self.settings.remove_recent(path))
             return False
@@ -191,14 +220,14 @@ class FileWorkflow(QObject):
             # The recovered edits are one undoable step on top of the saved file, and unsaved.
             self._set_document(Document(saved if saved is not None else take, path))
             self.window.push(TakeEdit("Recover autosave", self.document.take, take))
+            self.autosaver.adopt(source)  # undone to the saved file or discarded: it goes
         self.rebuild_recent_menu(self.settings.add_recent(path))
         self._status(f"Opened {path}", 4000)
         return True
 
     # -- audio in
     def _audio_error(self, exc: Exception, path) -> None:
-        text = str(exc) if str(path) in str(exc) else f"{path}: {exc}"
-        self.window.show_error("Cannot read audio", text)
+        self.window.show_error("Cannot read audio", _error_text(exc, path))
 
     def _decode(self, path):
         """The decoded clip, or None after an error box naming the file."""
@@ -207,6 +236,9 @@ class FileWorkflow(QObject):
         try:
             return load_audio(path)
         except (AudioLoadError, OSError) as exc:
+            self._audio_error(exc, path)
+            return None
+        except Exception as exc:  # noqa: BLE001 - a decoder's own error: shown, never fatal
             self._audio_error(exc, path)
             return None
 
@@ -246,7 +278,7 @@ class FileWorkflow(QObject):
             self.settings.set_new_take_fps(fps)
         try:
             take = new_take_from_audio(path, fps=fps, seconds=clip.duration)
-        except ValueError as exc:
+        except Exception as exc:  # noqa: BLE001 - shown, never fatal
             self._audio_error(exc, path)
             return False
         if not self.maybe_save():
@@ -410,8 +442,10 @@ class FileWorkflow(QObject):
             # undoable edits (core Document.save keeps them through undo / redo).
             self.document.save(path, camera=camera)
         except (OSError, ValueError) as exc:
-            self.window.show_error("Cannot save take", f"{path}: {exc}")
+            self.window.show_error("Cannot save take", _error_text(exc, path))
             return False
+        # The untitled side file (Save As of a new take) or the old file's: the take is saved.
+        self.autosaver.cleanup()
         self.window.document_saved()
         self.rebuild_recent_menu(self.settings.add_recent(path))
         self._status(f"Saved {path}", 4000)
@@ -444,5 +478,87 @@ class FileWorkflow(QObject):
         if written is not None:
             self._status(f"Autosaved to {written.name}", 3000)
 
+    # -- untitled autosaves of instances that are gone
+    def ask_recover_untitled(self, side: Path) -> str:
+        """Recover / Discard / Not Now for an untitled autosave: "recover", "discard" or "later"
+        (Not Now, or Esc: it is offered again at the next start)."""
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(side.stat().st_mtime))
+        box = QMessageBox(QMessageBox.Question, "Recover untitled take",
+                          "EmoZone Studio closed without saving an untitled take.", QMessageBox.NoButton,
+                          self.window)
+        box.setObjectName("recover_untitled_box")
+        box.setInformativeText(f"It was autosaved at {when}. Recover it as an unsaved take, or discard it?")
+        box.setDetailedText(str(side))
+        recover = box.addButton("&Recover", QMessageBox.AcceptRole)
+        recover.setObjectName("recover_untitled")
+        discard = box.addButton("&Discard", QMessageBox.DestructiveRole)
+        discard.setObjectName("discard_untitled")
+        later = box.addButton("&Not Now", QMessageBox.RejectRole)
+        later.setObjectName("later_untitled")
+        box.setDefaultButton(recover)
+        box.setEscapeButton(later)
+        self._exec(box)
+        return {recover: "recover", discard: "discard"}.get(box.clickedButton(), "later")
+
+    def offer_untitled_recovery(self) -> bool:
+        """At start-up (once per window): offer the untitled autosaves left by studio instances
+        that are no longer running, newest first, until one is recovered or the user says Not
+        Now. Returns True when one was recovered."""
+        if self._recovery_offered or self._stopped or self.autosave_dir is None:
+            return False
+        self._recovery_offered = True
+        for side in find_untitled_recoveries(self.autosave_dir):
+            try:
+                answer = self.ask_recover_untitled(side)
+            except OSError:  # removed meanwhile (another instance took it)
+                continue
+            if answer == "recover":
+                return self.recover_untitled(side)
+            if answer == "discard":
+                try:
+                    side.unlink()
+                except FileNotFoundError:
+                    pass
+                except OSError as exc:
+                    self.window.show_error("Cannot discard autosave", _error_text(exc, side))
+                continue
+            return False
+        return False
+
+    def recover_untitled(self, side: Path) -> bool:
+        """Show an untitled autosave as an unsaved, untitled take (one undoable step on top of the
+        take shown before); it becomes this window's own side file."""
+        side = Path(side)
+        try:
+            take = load_take(side)
+        except Exception as exc:  # noqa: BLE001 - shown, never fatal
+            self.window.show_error("Cannot recover autosave", _error_text(exc, side))
+            return False
+        if not self.maybe_save():
+            return False
+        self._set_document(Document(self.document.take))
+        self.window.push(TakeEdit("Recover autosave", self.document.take, take))
+        own = self.autosaver.target()
+        if own is not None:
+            try:
+                os.replace(side, own)
+                side = own
+            except OSError:
+                pass
+        self.autosaver.adopt(side)
+        self._status(f"Recovered the untitled take autosaved in {side.name}", 6000)
+        return True
+
     def stop(self) -> None:
+        """The window closes (after the unsaved-changes prompt): a clean take leaves no side file;
+        the untitled one of a take that is still unsaved (an abnormal exit) stays for the next
+        start to offer."""
+        if self._stopped:
+            return
+        self._stopped = True
         self._autosave_timer.stop()
+        try:
+            self.autosaver.cleanup()
+        except OSError:
+            pass
+        release_untitled_path(self.untitled_path)

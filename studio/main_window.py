@@ -63,13 +63,14 @@ DEFAULT_SIZE = (1440, 900)
 
 class MainWindow(QMainWindow):
     """The studio window. ``engine``: an Engine (the default head when None); ``settings``: a
-    StudioSettings (tests pass one on a temporary INI file)."""
+    StudioSettings (tests pass one on a temporary INI file); ``autosave_dir``: where untitled takes
+    are autosaved (default: the per-user data folder's ``autosave``)."""
 
     frame_shown = Signal(int)       # the frame now in the viewport
     error_shown = Signal(str)       # every message put in front of the user as an error dialog
 
     def __init__(self, engine: Engine | None = None, settings: StudioSettings | None = None,
-                 take=None, autosave_interval_s: float = 60.0):
+                 take=None, autosave_interval_s: float = 60.0, autosave_dir=None):
         super().__init__()
         self.setObjectName("main_window")
         self.settings = settings or StudioSettings()
@@ -79,7 +80,7 @@ class MainWindow(QMainWindow):
         self.intents = Intents(lambda: self.document, self.push, self.show_preview, self,
                                audio_speech=self.engine.audio_speech)
         self.playback = PlaybackController(lambda: self.document.take, self)
-        self.files = FileWorkflow(self, autosave_interval_s)
+        self.files = FileWorkflow(self, autosave_interval_s, autosave_dir)
         self.worker = DeformWorker(self.engine, self)
         self.playback.attach_worker(self.worker, lambda: self.document.history.revision)
         self.clip = None
@@ -120,6 +121,8 @@ class MainWindow(QMainWindow):
         self._restore_window()
         self._load_take_state(reset_view=False)
         self.request_frame(0)
+        # Untitled takes of studios that did not close are offered once the window is up.
+        QTimer.singleShot(0, self.files, self.files.offer_untitled_recovery)
         if self.engine.model_error:
             QTimer.singleShot(0, lambda: self.show_error(
                 "Model checkpoint", "The EmoZone model could not be loaded; using the analytic rig."

@@ -18,6 +18,13 @@ def _no_dialog_outlives_its_test(qapp):
     qapp.processEvents()
 
 
+@pytest.fixture(autouse=True)
+def _app_data_in_a_temp_folder(tmp_path, monkeypatch):
+    """The studio's per-user data (untitled autosaves: QStandardPaths AppDataLocation, which Qt
+    reads from XDG_DATA_HOME on every call) goes to the test's folder, never the user's."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+
+
 @pytest.fixture(scope="module")
 def engine():
     """One rig-only Engine per test module (the default head; no checkpoint to load)."""

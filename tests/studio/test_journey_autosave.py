@@ -1,0 +1,260 @@
+"""Autosave without gaps, in the real window: an untitled take is autosaved to the studio's data
+folder (XDG_DATA_HOME is the test's folder, see conftest), a studio killed with kill -9 leaves it
+for the next one, which offers Recover / Discard / Not Now; the recovered edits are one undo; the
+side file goes when an undo makes the take clean, at Discard and at Save As; a bad take or
+recording on the command line gets an error naming it and the studio stays up.
+
+The edits are made with real key presses; the autosaver is ticked with a clock, as the other
+journeys do (its timer would wait a minute)."""
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+
+from core.anim import Take
+from core.document import autosave_path, save_take
+from core.document.document import find_untitled_recoveries
+from studio.files import default_autosave_dir
+
+from .test_journey_files import Modals, click_named, click_standard, write_voice  # noqa: F401
+from .windows import wait_current
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _studio_names(qapp):
+    """The names the studio's QApplication has (studio/app.py): its data folder is named after them."""
+    from studio.settings import APPLICATION, ORGANIZATION
+
+    old = qapp.organizationName(), qapp.applicationName()
+    qapp.setOrganizationName(ORGANIZATION)
+    qapp.setApplicationName(APPLICATION)
+    yield
+    qapp.setOrganizationName(old[0])
+    qapp.setApplicationName(old[1])
+
+
+@pytest.fixture
+def modals():
+    m = Modals()
+    yield m
+    m.stop()
+
+
+def key_au12(qtbot, w, value: float = 3.5) -> None:
+    """Insert Strip Key: AU12 at the playhead, typed into the keying strip, K pressed."""
+    w.channel_combo.setCurrentIndex(w.channel_combo.findData("AU12"))
+    w.value_box.setValue(value)
+    w.viewport.setFocus()
+    qtbot.keyClick(w.viewport, Qt.Key_K)
+
+
+_CLOCK = itertools.count(1)
+
+
+def autosave_now(w) -> Path | None:
+    """Tick the autosaver twice, a minute apart (its clock only goes forward)."""
+    t = next(_CLOCK) * 1000.0
+    return w.autosaver.tick(t) or w.autosaver.tick(t + 100.0)
+
+
+def next_tick(w) -> Path | None:
+    return w.autosaver.tick(next(_CLOCK) * 1000.0)
+
+
+def untitled_sides() -> list[Path]:
+    folder = default_autosave_dir()
+    return sorted(folder.glob("untitled-*.emz.autosave")) if folder.is_dir() else []
+
+
+# A studio that keys AU12 = 4.25 into its untitled take, autosaves, and is killed with kill -9.
+_CRASHING_STUDIO = r"""
+import os, signal, sys
+sys.path.insert(0, sys.argv[1])
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from core.anim import Take
+from studio.app import create_app
+from studio.engine import Engine
+from studio.main_window import MainWindow
+from studio.settings import StudioSettings
+
+app = create_app()
+w = MainWindow(engine=Engine(checkpoint=None), settings=StudioSettings(sys.argv[2]),
+               take=Take(name="Lost work", duration=40))
+w.resize(1100, 750)
+w.show()
+QTest.qWaitForWindowExposed(w)
+w.activateWindow()
+QTest.qWaitForWindowActive(w)
+w.channel_combo.setCurrentIndex(w.channel_combo.findData("AU12"))
+w.value_box.setValue(4.25)
+w.viewport.setFocus()
+QTest.keyClick(w.viewport, Qt.Key_K)
+assert len(w.document.history) == 1, "the key press made no edit"
+w.autosaver.tick(0.0)
+side = w.autosaver.tick(1000.0)
+print(side, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_an_untitled_take_survives_kill_9_and_one_undo_takes_the_recovery_back(open_window, qtbot, tmp_path,
+                                                                            modals):
+    proc = subprocess.run([sys.executable, "-c", _CRASHING_STUDIO, str(ROOT), str(tmp_path / "other.ini")],
+                          capture_output=True, text=True, timeout=300, env=os.environ.copy())
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-3000:]
+    side = Path(proc.stdout.strip().splitlines()[-1])
+    assert side.parent == default_autosave_dir() and side.name.startswith("untitled-") and side.exists()
+
+    modals.expect("recover_untitled_box", click_named("recover_untitled"))
+    w = open_window()  # the new studio offers it as soon as it is up
+    qtbot.waitUntil(lambda: modals.seen == ["recover_untitled_box"], timeout=10000)
+    assert not modals.unexpected
+    take = w.document.take
+    assert take.name == "Lost work" and [(k.frame, k.value) for k in take.curves["AU12"].keys] == [(0, 4.25)]
+    assert w.document.path is None and w.document.is_dirty and w.windowTitle().endswith("Lost work*")
+    # The crashed studio's file is now this window's own side file: nothing is offered twice.
+    assert not side.exists() and untitled_sides() == [w.autosaver.target()]
+    assert find_untitled_recoveries(default_autosave_dir()) == []
+
+    qtbot.keyClick(w.viewport, Qt.Key_Z, Qt.ControlModifier)  # one undo: the take as it was
+    assert w.document.take.name == "Blank" and w.document.take.curves["AU12"].keys == ()
+    assert not w.document.is_dirty
+    next_tick(w)
+    assert untitled_sides() == []  # undone: nothing left to offer
+    wait_current(qtbot, w)
+
+
+def test_undo_back_to_the_saved_state_removes_the_side_file(open_window, qtbot, tmp_path):
+    w = open_window()
+    key_au12(qtbot, w)
+    side = autosave_now(w)
+    assert side is not None and side in untitled_sides()
+    qtbot.keyClick(w.viewport, Qt.Key_Z, Qt.ControlModifier)
+    assert not w.document.is_dirty
+    next_tick(w)
+    assert not side.exists()
+    # The same for a take with a file.
+    emz = tmp_path / "take.emz"
+    save_take(Take(name="take", duration=30), emz)
+    assert w.open_path(emz)
+    key_au12(qtbot, w)
+    side = autosave_now(w)
+    assert side == autosave_path(emz) and side.exists()
+    qtbot.keyClick(w.viewport, Qt.Key_Z, Qt.ControlModifier)
+    next_tick(w)
+    assert not side.exists()
+
+
+def test_discard_at_close_removes_the_untitled_autosave_and_nothing_is_offered(open_window, qtbot, modals):
+    w = open_window()
+    key_au12(qtbot, w)
+    side = autosave_now(w)
+    assert side.exists()
+    modals.expect("unsaved_box", click_standard(QMessageBox.Discard))
+    assert w.close()
+    assert modals.seen == ["unsaved_box"] and not side.exists() and untitled_sides() == []
+    w2 = open_window()
+    qtbot.wait(300)
+    assert modals.seen == ["unsaved_box"] and not modals.unexpected
+    assert not w2.document.is_dirty
+
+
+def test_save_as_moves_the_autosave_beside_the_file(open_window, qtbot, tmp_path, monkeypatch):
+    w = open_window()
+    key_au12(qtbot, w)
+    untitled = autosave_now(w)
+    assert untitled.exists()
+    target = tmp_path / "named.emz"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), "")))
+    qtbot.keyClick(w.viewport, Qt.Key_S, Qt.ControlModifier | Qt.ShiftModifier)
+    assert w.document.path == target and not w.document.is_dirty
+    assert not untitled.exists() and untitled_sides() == []
+    key_au12(qtbot, w, 1.5)
+    assert autosave_now(w) == autosave_path(target) and untitled_sides() == []
+
+
+def _leave_untitled_autosave(open_window, qtbot) -> Path:
+    """A window that autosaved an untitled edit and then went away without a word (as a crash
+    does, as far as the autosave folder can tell)."""
+    w = open_window()
+    key_au12(qtbot, w)
+    side = autosave_now(w)
+    w.files.stop()  # its claim on the side file ends with it
+    w.document.history.set_clean()  # the fixture's close must not prompt
+    return side
+
+
+def test_not_now_keeps_the_autosave_through_new_and_open_and_discard_deletes_it(open_window, qtbot, tmp_path,
+                                                                               monkeypatch, modals):
+    side = _leave_untitled_autosave(open_window, qtbot)
+    assert find_untitled_recoveries(default_autosave_dir()) == [side]
+    modals.expect("recover_untitled_box", click_named("later_untitled"))
+    w = open_window()
+    qtbot.waitUntil(lambda: modals.seen == ["recover_untitled_box"], timeout=10000)
+    assert w.document.take.name == "Blank" and side.exists()
+    qtbot.keyClick(w.viewport, Qt.Key_N, Qt.ControlModifier)  # New does not lose it
+    emz = tmp_path / "t.emz"
+    save_take(Take(name="t", duration=20), emz)
+    assert w.open_path(emz)  # nor does Open
+    assert side.exists()
+    modals.expect("recover_untitled_box", click_named("discard_untitled"))
+    open_window()
+    qtbot.waitUntil(lambda: len(modals.seen) == 2, timeout=10000)
+    assert not side.exists() and not modals.unexpected
+
+
+# ------------------------------------------------------------------ bad files on the command line
+
+
+def _hostile_take(path: Path) -> Path:
+    """Nesting deep enough to blow the JSON parser's recursion (RecursionError, not TakeFileError,
+    before the loader bounds it): the studio used to abort at start-up on it (rc 134)."""
+    path.write_text('{"schema": "Take.3", "name": ' + "[" * 100000 + "]" * 100000 + "}")
+    return path
+
+
+@pytest.mark.parametrize("kind", ["deep_take", "bad_recording"])
+def test_a_bad_file_on_the_command_line_shows_an_error_and_the_studio_stays_up(qtbot, tmp_path, kind):
+    import main
+
+    if kind == "deep_take":
+        bad = _hostile_take(tmp_path / "hostile.emz")
+    else:
+        bad = tmp_path / "broken.wav"
+        bad.write_bytes(b"RIFF\x10\x00\x00\x00WAVEjunk" * 30)
+    QSettings.setPath(QSettings.NativeFormat, QSettings.UserScope, str(tmp_path / "settings"))
+    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
+    seen = {}
+
+    def inspect_and_close():
+        from studio.main_window import MainWindow
+
+        wins = [x for x in QApplication.topLevelWidgets() if isinstance(x, MainWindow) and x.isVisible()]
+        if not wins:
+            QTimer.singleShot(100, inspect_and_close)
+            return
+        win = wins[0]
+        seen["error"], seen["path"], seen["take"] = win.last_error, win.document.path, win.document.take.name
+        seen["worker_running"] = win.worker._loop.isRunning()
+        win.document.history.set_clean()
+        win.close()
+        seen["worker_after_close"] = win.worker._loop.isRunning()
+        win.deleteLater()
+        QApplication.instance().quit()
+
+    QTimer.singleShot(0, inspect_and_close)
+    assert main.main([str(bad)]) == 0
+    assert seen["error"] and str(bad) in seen["error"]  # the error names the file
+    assert seen["path"] is None and seen["take"] != bad.stem  # the default take stays open
+    assert seen["worker_running"] and not seen["worker_after_close"]
