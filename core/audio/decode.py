@@ -225,8 +225,10 @@ def _not_audio(p: Path, name: str, cause: AudioLoadError) -> AudioLoadError:
         return AudioLoadError(f"{name}: is text, not audio")
     if p.suffix.lower() == ".mp3" or _looks_like_mpeg(head):
         return AudioLoadError(f"{name}: holds no MPEG audio frames (not an MP3 recording, or damaged)")
-    detail = str(cause).split(": ", 1)[-1]
-    return AudioLoadError(f"{name}: not audio that libsndfile or FFmpeg can decode ({detail})")
+    detail = str(cause)
+    if detail.startswith(f"{name}: "):
+        detail = detail[len(name) + 2:]
+    return AudioLoadError(f"{name}: {detail.replace(f'Error opening {name!r}: ', '')}")
 
 
 def format_duration(seconds: float, limit: float | None = None) -> str:

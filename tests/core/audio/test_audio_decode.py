@@ -331,3 +331,17 @@ def test_analysis_of_a_part_matches_the_whole_clips(tmp_path):
     assert src.analysis_samples == full.shape[0]
     a, b = 20000, 41000
     np.testing.assert_allclose(src.read_analysis(a, b), full[a:b], atol=2e-4)
+
+
+def test_analysis_of_a_clip_over_10_minutes_is_resampled_in_blocks_like_the_whole():
+    import soxr
+
+    rate = 22050
+    n = int(10.2 * 60 * rate)
+    x = (np.random.default_rng(4).standard_normal(n) * 0.1).astype(np.float32)
+    x[::1000] = 0.9  # clicks, to see any misplaced block
+    clip = AudioClip(samples=x[:, None], sample_rate=rate)
+    blocked = clip.analysis()
+    whole = soxr.resample(x, rate, ANALYSIS_RATE, quality="HQ")
+    assert blocked.shape == whole.shape
+    np.testing.assert_allclose(blocked, whole, atol=1e-5)
