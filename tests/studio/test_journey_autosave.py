@@ -224,12 +224,22 @@ def _hostile_take(path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("kind", ["deep_take", "bad_recording"])
-def test_a_bad_file_on_the_command_line_shows_an_error_and_the_studio_stays_up(qtbot, tmp_path, kind):
+@pytest.mark.parametrize("kind", ["deep_take", "loader_bug", "bad_recording"])
+def test_a_bad_file_on_the_command_line_shows_an_error_and_the_studio_stays_up(qtbot, tmp_path, monkeypatch,
+                                                                                kind):
     import main
 
     if kind == "deep_take":
         bad = _hostile_take(tmp_path / "hostile.emz")
+    elif kind == "loader_bug":
+        # Whatever a loader raises (here the RecursionError the take loader raised on deep nesting
+        # before it bounded it) is shown; the studio does not go down with it.
+        bad = tmp_path / "fine.emz"
+        save_take(Take(name="fine", duration=20), bad)
+
+        def buggy_loader(path):
+            raise RecursionError("maximum recursion depth exceeded while decoding a JSON array")
+        monkeypatch.setattr("studio.files.load_take", buggy_loader)
     else:
         bad = tmp_path / "broken.wav"
         bad.write_bytes(b"RIFF\x10\x00\x00\x00WAVEjunk" * 30)
