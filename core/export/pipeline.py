@@ -141,11 +141,13 @@ def export_take(take, head, options: ExportOptions, progress: ProgressCallback |
         if cancel.cancelled:
             raise ExportCancelled(str(path))
         if hasattr(driver, "controls"):  # every core.drive driver: the speech the face gets
-            au, speech = driver.controls(frames)
+            controls = driver.controls
         else:
-            au, speech = take.evaluate_au(frames), take.evaluate_speech(frames)
+            def controls(f):
+                return take.evaluate_au(f), take.evaluate_speech(f)
         try:
-            write_curves(fmt, take, path, frames, au, speech, out_fps)
+            # Streamed: write_curves asks for the controls of one chunk of frames at a time.
+            write_curves(fmt, take, path, frames, fps=out_fps, controls=controls)
         except OSError as exc:
             raise ExportError(f"{path}: cannot write the curves: {exc}") from exc
         if progress:
