@@ -8,7 +8,10 @@ table of driver names and labels that the CLI and the studio read.
 Every driver returns the same batch type, core.gaussians.GaussianFrames (means [T, N, 3], quats
 [T, N, 4], log_scales [T, N, 3], ``cloud(t)``), and reads the take's audio-driven speech controls
 through one cache (``SPEECH_CACHE``, keyed by the audio clip, the frame rate and the frame count),
-so the viewport and an export of the same take analyse the audio once.
+so the viewport and an export of the same take analyse the audio once. An export of a frame range
+builds its driver with ``speech_span=(lo, hi)`` instead: the speech of those frames is analysed
+from the audio around them, read from the file in part (``speech_track_of_span``), so a few
+frames of an hour-long take cost a few frames plus 37 s of audio each side, not the hour.
 
 Frames are *timeline* frames of the take (``take.fps``) and may be fractional: an export at another
 frame rate samples the take's curves between its keys, and the audio-driven speech controls are
