@@ -175,40 +175,39 @@ def json_text(take, path: Path, frames: np.ndarray, au: np.ndarray, speech: np.n
     return json.dumps(data, indent=1, allow_nan=False) + "\n"
 
 
+def _rows_json(rows: np.ndarray, first: bool) -> str:
+    """Rows [n, k] as items of a list two levels deep in an indent=1 JSON document (the text
+    json.dumps writes; floats in repr, as json does)."""
+    vals = np.round(rows, 6)
+    if not np.all(np.isfinite(vals)):
+        raise ValueError("curve export: values must be finite")
+    items = ["[\n   " + ",\n   ".join(map(repr, r)) + "\n  ]" for r in vals.tolist()]
+    return ("" if first else ",") + "\n  " + ",\n  ".join(items) if items else ""
+
+
 def _write_json(out, take, path: Path, frames: np.ndarray, au, speech, fps: float, chunk: int) -> None:
     """The document json_text writes, streamed: frames, then AU rows as they are evaluated while
     the speech rows go to a spill file beside the target (so each chunk is evaluated once), then
     the spill copied in. Same bytes as json_text."""
     from core.document.project import take_to_json
 
-    def open_list(key: str) -> None:
-        out.write(f',\n "{key}": [')
-
-    def item(value, first: bool) -> None:
-        out.write(("" if first else ",") + "\n  " + _dump(value, 2))
-
     def close_list(empty: bool) -> None:
         out.write("]" if empty else "\n ]")
 
     head = _json_head(fps)
     out.write("{\n" + ",\n".join(f" {json.dumps(k)}: {_dump(v, 1)}" for k, v in head.items()))
-    open_list("timeline_frames")
+    out.write(',\n "timeline_frames": [')
     for a in range(0, len(frames), chunk):
-        for i, f in enumerate(frames[a:a + chunk].tolist()):
-            item(float(f), a + i == 0)
+        out.write(("" if a == 0 else ",") + "\n  " + ",\n  ".join(map(repr, frames[a:a + chunk].tolist())))
     close_list(len(frames) == 0)
-    out.write(f',\n "au_names": {_dump(list(AU_NAMES), 1)}')
-    open_list("au")
+    out.write(f',\n "au_names": {_dump(list(AU_NAMES), 1)},\n "au": [')
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n", dir=path.parent,
                                 prefix=f".{path.name}.speech.") as spill:
         for a, _f, au_c, sp_c in _chunks(frames, au, speech, chunk):
-            for i, row in enumerate(np.round(au_c, 6).tolist()):
-                item(row, a + i == 0)
-            for i, row in enumerate(np.round(sp_c, 6).tolist()):
-                spill.write(("" if a + i == 0 else ",") + "\n  " + _dump(row, 2))
+            out.write(_rows_json(au_c, a == 0))
+            spill.write(_rows_json(sp_c, a == 0))
         close_list(len(frames) == 0)
-        out.write(f',\n "speech_names": {_dump(list(SPEECH_NAMES), 1)}')
-        open_list("speech")
+        out.write(f',\n "speech_names": {_dump(list(SPEECH_NAMES), 1)},\n "speech": [')
         spill.seek(0)
         shutil.copyfileobj(spill, out, 2**20)
         close_list(len(frames) == 0)
