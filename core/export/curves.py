@@ -93,12 +93,33 @@ def atomic_text_stream(path: str | os.PathLike) -> Iterator[io.TextIOBase]:
 # ------------------------------------------------------------------------------ values by chunk
 
 
-def _chunks(frames: np.ndarray, au, speech, chunk: int) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
+class _Watch:
+    """What write_curves reports to and checks between chunks: progress(done, total) after a
+    chunk is written, cancel.cancelled before one is evaluated."""
+
+    def __init__(self, path: Path, progress=None, cancel=None) -> None:
+        self.path, self.progress, self.cancel = path, progress, cancel
+
+    def before(self) -> None:
+        if self.cancel is not None and self.cancel.cancelled:
+            from core.export.options import ExportCancelled
+
+            raise ExportCancelled(str(self.path))
+
+    def after(self, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(done, total)
+
+
+def _chunks(frames: np.ndarray, au, speech, chunk: int,
+            watch: _Watch | None = None) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
     """(offset, frames, au, speech) per chunk of at most ``chunk`` frames. ``au`` is an array
     [F, 17] (then ``speech`` an array [F, 4] or None) or a Controls callable (then ``speech`` is
-    ignored)."""
+    ignored). ``watch`` is told when the consumer has written a chunk (it asks for the next)."""
     n = len(frames)
     for a in range(0, n, chunk):
+        if watch is not None:
+            watch.before()
         f = frames[a:a + chunk]
         if callable(au):
             au_c, sp_c = au(f)
@@ -111,6 +132,8 @@ def _chunks(frames: np.ndarray, au, speech, chunk: int) -> Iterator[tuple[int, n
             raise ValueError(f"curve export: values for {len(f)} frames must be [{len(f)}, {NUM_AUS}] and "
                              f"[{len(f)}, {NUM_SPEECH}], got {au_c.shape} and {sp_c.shape}")
         yield a, f, au_c, sp_c
+        if watch is not None:
+            watch.after(min(a + chunk, n), n)
 
 
 # ------------------------------------------------------------------------------ OpenFace CSV
@@ -185,7 +208,8 @@ def _rows_json(rows: np.ndarray, first: bool) -> str:
     return ("" if first else ",") + "\n  " + ",\n  ".join(items) if items else ""
 
 
-def _write_json(out, take, path: Path, frames: np.ndarray, au, speech, fps: float, chunk: int) -> None:
+def _write_json(out, take, path: Path, frames: np.ndarray, au, speech, fps: float, chunk: int,
+                watch: _Watch | None = None) -> None:
     """The document json_text writes, streamed: frames, then AU rows as they are evaluated while
     the speech rows go to a spill file beside the target (so each chunk is evaluated once), then
     the spill copied in. Same bytes as json_text."""
@@ -203,7 +227,7 @@ def _write_json(out, take, path: Path, frames: np.ndarray, au, speech, fps: floa
     out.write(f',\n "au_names": {_dump(list(AU_NAMES), 1)},\n "au": [')
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n", dir=path.parent,
                                 prefix=f".{path.name}.speech.") as spill:
-        for a, _f, au_c, sp_c in _chunks(frames, au, speech, chunk):
+        for a, _f, au_c, sp_c in _chunks(frames, au, speech, chunk, watch):
             out.write(_rows_json(au_c, a == 0))
             spill.write(_rows_json(sp_c, a == 0))
         close_list(len(frames) == 0)
@@ -218,7 +242,8 @@ def _write_json(out, take, path: Path, frames: np.ndarray, au, speech, fps: floa
 
 
 def write_curves(fmt: str, take, path: str | os.PathLike, frames: np.ndarray, au=None, speech=None,
-                 fps: float | None = None, *, controls: Controls | None = None, chunk: int = CHUNK) -> None:
+                 fps: float | None = None, *, controls: Controls | None = None, chunk: int = CHUNK,
+                 progress: Callable[[int, int], None] | None = None, cancel=None) -> None:
     """Atomically write the curves at ``frames`` (timeline frames [F]) in ``fmt``, streaming.
 
     The values are either the arrays ``au`` [F, 17] and ``speech`` [F, 4] (the old call
@@ -227,7 +252,11 @@ def write_curves(fmt: str, take, path: str | os.PathLike, frames: np.ndarray, au
     (au [b-a, 17], speech [b-a, 4])`` such as a core.drive driver's ``controls``; then no array
     of the whole take is ever made. Memory: one chunk (``chunk`` frames, default 4096) of values
     and text at a time, whatever F is. fps (the output rate) must be within core.limits' 1..1000
-    (so timestamps stay finite); a ValueError naming the file says otherwise."""
+    (so timestamps stay finite); a ValueError naming the file says otherwise.
+
+    progress(done, total) is called after each chunk is written; cancel (a
+    core.export.CancelToken, or anything with ``cancelled``) is checked before each chunk and
+    raises core.export.ExportCancelled, leaving the old file and no temp file."""
     path = Path(path)
     if controls is None and callable(au):
         controls = au
@@ -251,16 +280,17 @@ def write_curves(fmt: str, take, path: str | os.PathLike, frames: np.ndarray, au
                              + ("" if spare is None else f" and {len(spare)} speech rows"))
     if fmt not in ("openface", "arkit", "json"):  # pragma: no cover - guarded by detect_format
         raise ValueError(fmt)
+    watch = _Watch(path, progress, cancel) if progress is not None or cancel is not None else None
     with atomic_text_stream(path) as out:
         if fmt == "openface":
             out.write(openface_header())
-            for a, _f, au_c, _sp in _chunks(frames, values, spare, chunk):
+            for a, _f, au_c, _sp in _chunks(frames, values, spare, chunk, watch):
                 out.write(openface_rows(au_c, fps, a))
         elif fmt == "arkit":
             from core.document.arkit import arkit_header, arkit_rows
 
             out.write(arkit_header())
-            for a, _f, au_c, sp_c in _chunks(frames, values, spare, chunk):
+            for a, _f, au_c, sp_c in _chunks(frames, values, spare, chunk, watch):
                 out.write(arkit_rows(au_c, sp_c, fps, a))
         else:
-            _write_json(out, take, path, frames, values, spare, fps, chunk)
+            _write_json(out, take, path, frames, values, spare, fps, chunk, watch)

@@ -132,3 +132,27 @@ def test_a_failing_chunk_leaves_the_old_file_and_no_temp(tmp_path):
             write_curves(fmt, take, p, take.frame_range(), controls=controls, fps=25.0)
         assert p.read_text() == "old\n"
         assert os.listdir(tmp_path) == ["of.csv"]
+
+
+def test_progress_after_each_chunk_and_cancel_before_one(tmp_path):
+    from core.export import CancelToken, ExportCancelled
+
+    take = wavy_take(10_000)
+    p = tmp_path / "of.csv"
+    seen = []
+    write_curves("openface", take, p, take.frame_range(), controls=controls_of(take), fps=25.0,
+                 progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(4096, 10_000), (8192, 10_000), (10_000, 10_000)]
+    good = p.read_text()
+    token = CancelToken()
+
+    def progress(done, total):
+        if done >= 4096:
+            token.cancel()
+
+    for fmt in ("openface", "arkit", "json"):
+        with pytest.raises(ExportCancelled):
+            write_curves(fmt, take, p, take.frame_range(), controls=controls_of(take), fps=25.0,
+                         progress=progress, cancel=token)
+        token = CancelToken()
+        assert p.read_text() == good and os.listdir(tmp_path) == ["of.csv"]
