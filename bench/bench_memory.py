@@ -11,6 +11,7 @@ Cases:
   analyse its speech at 25 fps as the studio does (``SPEECH_CACHE.controls``).
 - ``export_mp4`` / ``export_csv``: ``main.py export`` of 25 frames (``--range 45000:45025``, half an
   hour in) of a take on the 48 kHz recording, as a 256x256 MP4 with its audio / as an OpenFace CSV.
+- ``export_csv_all``: the OpenFace CSV of the whole 1-hour take (90,000 frames, speech from the audio).
 - ``export_short``: the same MP4 export of 25 frames of the bundled 9 s sample take: what 25 frames
   cost when the take is short (start-up, the head, the renderer).
 - ``take10k``: a take with 10,000 keys over 17 AU channels (1 h at 25 fps): load it, evaluate every
@@ -28,7 +29,7 @@ from pathlib import Path
 
 HOUR_S = 3600.0
 RANGE = "45000:45025"
-CASES = ("speech16", "speech48", "export_mp4", "export_csv", "export_short", "take10k")
+CASES = ("speech16", "speech48", "export_mp4", "export_csv", "export_csv_all", "export_short", "take10k")
 
 
 def _speech_like(rate: int, start: int, n: int, channels: int):
@@ -106,6 +107,8 @@ def _code(case: str, inputs: dict[str, Path], tmp: Path) -> list[str]:
     if case == "export_csv":
         return [main, "export", str(inputs["take"]), "-o", str(tmp / "range.csv"), "--format", "openface",
                 "--range", RANGE, "--quiet"]
+    if case == "export_csv_all":
+        return [main, "export", str(inputs["take"]), "-o", str(tmp / "all.csv"), "--format", "openface", "--quiet"]
     if case == "export_short":
         return [main, "export", "-o", str(tmp / "short.mp4"), "--range", "0:25", "--size", "256x256", "--quiet"]
     if case == "take10k":
