@@ -374,8 +374,6 @@ def _pyav_layout(container, stream, name: str, first_packet_pos: int | None, fir
                  decoded: int | None) -> _PyavLayout:
     """The stream's layout from its header and its first packet and frame (see _decode_pyav).
     ``decoded``: how many samples the whole stream decodes to, when known."""
-    import av
-
     rate = int(stream.codec_context.sample_rate or stream.rate or 0)
     channels = int(stream.codec_context.channels or 0)
     if rate <= 0:
