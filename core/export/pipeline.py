@@ -146,12 +146,12 @@ def export_take(take, head, options: ExportOptions, progress: ProgressCallback |
             def controls(f):
                 return take.evaluate_au(f), take.evaluate_speech(f)
         try:
-            # Streamed: write_curves asks for the controls of one chunk of frames at a time.
-            write_curves(fmt, take, path, frames, fps=out_fps, controls=controls)
+            # Streamed: write_curves asks for the controls of one chunk of frames at a time,
+            # reports progress after each chunk and stops on a cancel before the next.
+            write_curves(fmt, take, path, frames, fps=out_fps, controls=controls, progress=progress,
+                         cancel=cancel)
         except OSError as exc:
             raise ExportError(f"{path}: cannot write the curves: {exc}") from exc
-        if progress:
-            progress(total, total)
         return ExportResult(path, fmt, total, out_fps, (path,))
 
     width, height = options.output_size()
