@@ -73,3 +73,8 @@ MAX_IMAGE_SIDE = 8192
 #: Largest image file read: an 8192 x 8192 RGBA image is 256 MiB raw, and deflate grows data it cannot
 #: compress by a few bytes per 64 kB.
 MAX_IMAGE_FILE_BYTES = 8192 * 8192 * 4 + 2**24
+
+#: Farthest a take's camera target may lie from the origin, and its eye from the target, in scene
+#: units (a head is about 0.3 units across: a million units away it is far below one pixel, and
+#: the view matrix stays finite).
+MAX_SCENE_UNITS = 1e6

@@ -27,9 +27,10 @@ import numpy as np
 from core.anim.curve import Curve, Extra, Extrapolation, HandleType, Interpolation, Keyframe
 from core.anim.take import CHANNEL_NAMES, AudioRef, CameraState, SpeechDrive, Take
 from core.aus import SPEECH_NAMES
+from core.camera import OrbitCamera
 from core.limits import (
-    MAX_JSON_DEPTH, MAX_KEY_FRAME, MAX_KEY_VALUE, MAX_KEYS_PER_CHANNEL, MAX_KEYS_PER_TAKE, MAX_TAKE_FILE_BYTES,
-    MAX_TAKE_SECONDS, take_frames_problem,
+    MAX_JSON_DEPTH, MAX_KEY_FRAME, MAX_KEY_VALUE, MAX_KEYS_PER_CHANNEL, MAX_KEYS_PER_TAKE, MAX_SCENE_UNITS,
+    MAX_TAKE_FILE_BYTES, MAX_TAKE_SECONDS, take_frames_problem,
 )
 
 SCHEMA_NAME = "Take"
@@ -354,12 +355,15 @@ def _take_from_json(data: Any, path: str | os.PathLike) -> Take:
     target = r.get(cam, "target", "camera", [0.0, 0.0, 0.0])
     if not isinstance(target, list) or len(target) != 3:
         raise r.fail("camera.target", "expected [x, y, z]")
+    pitch = r.num(r.get(cam, "pitch", "camera", 0.0), "camera.pitch", bound=OrbitCamera.PITCH_LIMIT)
+    distance = r.num(r.get(cam, "distance", "camera", 1.0), "camera.distance", positive=True, bound=MAX_SCENE_UNITS)
+    if distance < OrbitCamera.MIN_DISTANCE:  # the orbit camera comes no closer: eye and target would meet
+        raise r.fail("camera.distance", f"must be at least {OrbitCamera.MIN_DISTANCE:g}, got {distance:g}")
     try:
         camera = CameraState(
-            tuple(r.num(v, f"camera.target[{i}]") for i, v in enumerate(target)),
+            tuple(r.num(v, f"camera.target[{i}]", bound=MAX_SCENE_UNITS) for i, v in enumerate(target)),
             r.num(r.get(cam, "yaw", "camera", 0.0), "camera.yaw"),
-            r.num(r.get(cam, "pitch", "camera", 0.0), "camera.pitch"),
-            r.num(r.get(cam, "distance", "camera", 1.0), "camera.distance", positive=True),
+            pitch, distance,
             r.num(r.get(cam, "fov_y", "camera", 30.0), "camera.fov_y", positive=True),
             r.extra(cam, CAMERA_FIELDS, "camera"),
         )

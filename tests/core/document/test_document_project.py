@@ -361,7 +361,12 @@ def _minimal(**fields) -> dict:
     ({"schema": "Take.\u0663"}, "schema", "not a take file"),  # an Arabic-Indic 3: isdigit, not ASCII
     ({"audio": {"path": "a.wav", "offset": 1e9}}, "audio.offset", "within -14400..14400"),
     ({"audio": {"path": "a\u0000.wav"}}, "audio.path", "NUL"),
+    ({"audio": {"path": "\ud800x.wav"}}, "audio.path", "cannot name a file"),  # a save failed on it
     ({"tracks": {"AU12": {"keys": [{"frame": 1e8, "value": 1}]}}}, "tracks.AU12.keys[0].frame", "within"),
+    ({"camera": {"distance": 5e-324}}, "camera.distance", "at least 0.001"),  # eye and target would meet
+    ({"camera": {"distance": 1e308}}, "camera.distance", "within"),
+    ({"camera": {"pitch": 90}}, "camera.pitch", "within -89..89"),
+    ({"camera": {"target": [0, 1e300, 0]}}, "camera.target[1]", "within"),
     ({"tracks": {"AU12": {"keys": [{"frame": 0, "value": 1, "handle_type": "free",
                                      "handle_left": [-1, -1e300], "handle_right": [1, 1]}]}}},
      "tracks.AU12.keys[0].handle_left[1]", "within"),
