@@ -17,13 +17,15 @@ is a 1-D attribute [N]; properties ``name_0..name_{k-1}`` of one type are groupe
 attribute [N, k]. The normals ``nx ny nz`` are accepted and dropped (the writer writes zeros, as 3DGS
 does). Integer properties stay integer (ushort/uint widen to int32/int64, as torch barely supports
 unsigned types beyond uint8), float properties (float or double) are read as float32. The writer
-stores float attributes as float, int64 as int (when the values fit) and bool as uchar.
+stores float attributes as float, int64 as uint when its values are 0..2^32-1 (so it reads back as
+int64) or else as int (when the values fit; read back as int32), and bool as uchar.
 
 Only ``numpy`` is needed at import time; torch is imported when a cloud is built.
 """
 from __future__ import annotations
 
 from core.fileio import atomic_write_bytes
+from core.limits import MAX_PLY_GAUSSIANS, MAX_PLY_HEADER_BYTES
 
 import dataclasses
 import os
@@ -58,8 +60,8 @@ _SUPPORTED_FORMAT = "binary_little_endian"
 _FORMATS = ("ascii", "binary_little_endian", "binary_big_endian")
 
 # Headers are a few kilobytes; the cap stops a binary file without a header from being read whole
-# while looking for one.
-_MAX_HEADER_BYTES = 1 << 20
+# while looking for one (core.limits says why it is this size).
+_MAX_HEADER_BYTES = MAX_PLY_HEADER_BYTES
 
 _NORMALS = ("nx", "ny", "nz")
 _REQUIRED = ("x", "y", "z", "f_dc_0", "f_dc_1", "f_dc_2", "opacity",
@@ -186,6 +188,9 @@ def _parse_header(path: str, f) -> PlyHeader:
             if len(words) != 3 or not words[2].isdigit():
                 raise PlyError(f"{path}: header line {line_no}: bad element line {line!r} "
                                "(expected 'element <name> <count>')")
+            if len(words[2]) > 19:  # beyond int64, and far beyond any file (int() refuses 4,300 digits)
+                raise PlyError(f"{path}: header line {line_no}: element {words[1]!r} declares "
+                               f"{words[2][:24]}... rows, more than any file holds")
             if any(e[0] == words[1] for e in elements):
                 raise PlyError(f"{path}: header line {line_no}: element {words[1]!r} declared twice")
             elements.append((words[1], int(words[2]), []))
@@ -226,8 +231,19 @@ def _parse_header(path: str, f) -> PlyHeader:
 def read_ply_header(path: str | os.PathLike) -> PlyHeader:
     """Parse only the header (any PLY format; the body is not read). Raises PlyError."""
     path = os.fspath(path)
-    with open(path, "rb") as f:
+    with _open(path) as f:
         return _parse_header(path, f)
+
+
+def _open(path: str):
+    """The file opened for reading; a missing, unreadable or non-regular file is a PlyError."""
+    try:
+        if not os.path.isfile(path):
+            raise PlyError(f"{path}: no such PLY file" if not os.path.exists(path)
+                           else f"{path}: not a regular file")
+        return open(path, "rb")
+    except OSError as exc:
+        raise PlyError(f"{path}: cannot open the PLY file ({exc.strerror or exc})") from None
 
 
 # ---------------------------------------------------------------------------------------- reading
@@ -327,13 +343,11 @@ def _check_body_size(path: str, header: PlyHeader, size: int) -> int:
 def read_ply(path: str | os.PathLike) -> "GaussianCloud":
     """Load a 3DGS PLY file into a GaussianCloud (float32 core fields, on the CPU).
 
-    Raises PlyError naming the file and the problem (format, missing properties, size, values)."""
-    import torch
-
-    from core.gaussians import CORE_FIELDS, GaussianCloud, GaussianCloudError
-
+    Raises PlyError naming the file and the problem (format, missing properties, size, values), and
+    nothing else, whatever the file holds: the sizes the header declares are checked against the
+    file's size and core.limits before anything is allocated for them."""
     path = os.fspath(path)
-    with open(path, "rb") as f:
+    with _open(path) as f:
         header = _parse_header(path, f)
         if header.format == "ascii":
             raise PlyError(f"{path}: ASCII PLY is not supported; binary little-endian is required "
@@ -346,6 +360,9 @@ def read_ply(path: str | os.PathLike) -> "GaussianCloud":
         if lists:
             raise PlyError(f"{path}: the vertex element has list properties ({', '.join(lists)}); "
                            "3DGS splats have only scalar properties")
+        if vertex.count > MAX_PLY_GAUSSIANS:
+            raise PlyError(f"{path}: element 'vertex' declares {vertex.count:,} Gaussians; at most "
+                           f"{MAX_PLY_GAUSSIANS:,} are loaded")
         names = [p.name for p in vertex.properties]
         missing = [n for n in _REQUIRED if n not in names]
         rest_names = [n for n in names if _F_REST.match(n)]
@@ -358,11 +375,37 @@ def read_ply(path: str | os.PathLike) -> "GaussianCloud":
         if missing_rest:
             raise PlyError(f"{path}: f_rest properties are not numbered 0..{len(rest_names) - 1}: "
                            f"missing {', '.join(missing_rest)}")
+        not_float = [f"{p.name} ({p.type})" for p in vertex.properties
+                     if p.name in _REQUIRED or p.name in rest_names if p.dtype.kind != "f"]
+        if not_float:
+            raise PlyError(f"{path}: 3DGS properties must be float or double, but the header declares "
+                           f"{', '.join(not_float[:8])}" + (" ..." if len(not_float) > 8 else ""))
         size = os.fstat(f.fileno()).st_size
         offset = _check_body_size(path, header, size)
-        f.seek(offset)
         n = vertex.count
-        buf = f.read(n * vertex.row_bytes)
+        try:
+            f.seek(offset)
+            buf = f.read(n * vertex.row_bytes)
+        except OSError as exc:
+            raise PlyError(f"{path}: cannot read the vertex data ({exc.strerror or exc})") from None
+        except MemoryError:
+            raise PlyError(f"{path}: not enough memory to read {n:,} Gaussians") from None
+        if len(buf) != n * vertex.row_bytes:  # the file shrank while it was read
+            raise PlyError(f"{path}: truncated: the vertex data ends after {len(buf)} of "
+                           f"{n * vertex.row_bytes} bytes")
+    try:
+        return _cloud_from_rows(path, vertex, buf, rest_names)
+    except MemoryError:
+        raise PlyError(f"{path}: not enough memory to load {n:,} Gaussians") from None
+
+
+def _cloud_from_rows(path: str, vertex: PlyElement, buf: bytes, rest_names: list[str]) -> "GaussianCloud":
+    """The GaussianCloud of the vertex rows ``buf`` (their size already checked)."""
+    import torch
+
+    from core.gaussians import CORE_FIELDS, GaussianCloud, GaussianCloudError
+
+    n = vertex.count
     dtype = np.dtype([(p.name, p.dtype) for p in vertex.properties])
     data = np.frombuffer(buf, dtype=dtype, count=n)
 
@@ -440,12 +483,16 @@ def _ply_type_for(path: str, key: str, arr: np.ndarray) -> tuple[str, np.ndarray
         name = simple.get((kind, arr.dtype.itemsize))
         if name is not None:
             return name, arr
-        # int64 (torch's default integer) is written as a 32-bit int when the values fit.
+        # int64 (torch's default integer) is written as a 32-bit uint when the values are 0..2^32-1,
+        # which reads back as int64 (so the default head's part and mirror indices, and a file's own
+        # uint properties, round-trip exactly), else as a 32-bit int (read back as int32).
+        if not arr.size or (arr.min() >= 0 and arr.max() <= np.iinfo(np.uint32).max):
+            return "uint", arr.astype(np.uint32)
         info = np.iinfo(np.int32)
-        if arr.size and (arr.min() < info.min or arr.max() > info.max):
-            raise PlyError(f"{path}: attribute {key!r}: values {arr.min()}..{arr.max()} do not fit the "
-                           "32-bit int a PLY property can hold")
-        return "int", arr.astype(np.int32)
+        if arr.min() >= info.min and arr.max() <= info.max:
+            return "int", arr.astype(np.int32)
+        raise PlyError(f"{path}: attribute {key!r}: values {arr.min()}..{arr.max()} do not fit the "
+                       "32-bit int or uint a PLY property can hold")
     raise PlyError(f"{path}: attribute {key!r}: dtype {arr.dtype} cannot be stored in a PLY property")
 
 
