@@ -206,13 +206,13 @@ class _Plan:
     presence_cols: list[tuple[int, str]] = dataclasses.field(default_factory=list)
 
 
-def _plan(path: Path, header: list[str]) -> _Plan:
+def _plan(path: Path, header: list[str], hline: int = 1) -> _Plan:
     if len(header) > MAX_COLUMNS:
-        raise CurveImportError(path, f"{len(header):,} columns; OpenFace writes at most {MAX_COLUMNS:,}", line=1)
+        raise CurveImportError(path, f"{len(header):,} columns; OpenFace writes at most {MAX_COLUMNS:,}", line=hline)
     for h in header:
         if len(h) > MAX_CSV_FIELD:
             raise CurveImportError(path, f"a column name is {len(h):,} characters long (at most {MAX_CSV_FIELD:,})",
-                                   line=1)
+                                   line=hline)
     col: dict[str, int] = {}
     for i, h in enumerate(header):
         col.setdefault(h, i)
@@ -233,12 +233,12 @@ def _plan(path: Path, header: list[str]) -> _Plan:
             path, f"the AU columns {first} .. {last} number OpenFace 3.0's 8 outputs by position, not by FACS "
             f"number (FACS has no AU{'0' if 0 in numbers else '3'}). OpenFace 3.0's action_units are, in order, "
             f"AU1, AU2, AU4, AU6, AU9, AU12, AU25, AU26: name the columns {', '.join(OPENFACE3_AUS)}, or import "
-            f"the file as OpenFace 3.0 writes it (one action_units column)", line=1)
+            f"the file as OpenFace 3.0 writes it (one action_units column)", line=hline)
 
     def unique(name: str) -> int:
         hits = [i for i, h in enumerate(header) if h == name]
         if len(hits) > 1:
-            raise CurveImportError(path, f"the column {name} appears {len(hits)} times", line=1, column=name)
+            raise CurveImportError(path, f"the column {name} appears {len(hits)} times", line=hline, column=name)
         return hits[0]
 
     if is_3:
@@ -247,7 +247,7 @@ def _plan(path: Path, header: list[str]) -> _Plan:
         if frame_name is None:
             raise CurveImportError(
                 path, "an OpenFace 3.0 file without a frame_index column: its timestamp is the wall-clock time "
-                "of processing, not the video's time, so rows cannot be timed", line=1)
+                "of processing, not the video's time, so rows cannot be timed", line=hline)
         plan = _Plan(layout, unique(frame_name), frame_name, True, [], 0.0, 1.0 + _OPENFACE3_SLACK,
                      OPENFACE3_SCALE, face_col=unique("face_id") if "face_id" in col else None)
         if "action_units" in col:
@@ -255,17 +255,17 @@ def _plan(path: Path, header: list[str]) -> _Plan:
         else:
             if not intensity:
                 raise CurveImportError(path, "an OpenFace 3.0 file without an action_units column or AU columns",
-                                       line=1)
+                                       line=hline)
             for i, h, n in intensity:
                 name = f"AU{n:02d}"
                 if name not in OPENFACE3_AUS:
                     raise CurveImportError(
                         path, f"{h} is not one of OpenFace 3.0's 8 AUs (AU1, AU2, AU4, AU6, AU9, AU12, AU25, AU26)",
-                        line=1, column=h)
+                        line=hline, column=h)
                 unique(h)
                 plan.au_cols.append((i, h, AU_INDEX[name]))
             if len({a for _, _, a in plan.au_cols}) != len(plan.au_cols):
-                raise CurveImportError(path, "two columns name the same AU", line=1)
+                raise CurveImportError(path, "two columns name the same AU", line=hline)
         return plan
 
     present = [(i, h, AU_INDEX[f"AU{n:02d}"]) for i, h, n in intensity
@@ -273,13 +273,13 @@ def _plan(path: Path, header: list[str]) -> _Plan:
     if not present:
         raise CurveImportError(
             path, f"no AU intensity columns (expected OpenFace 2.x names such as AU12_r, or OpenFace 3.0's "
-            f"action_units); header starts {', '.join(h[:40] for h in header[:5])}", line=1)
+            f"action_units); header starts {', '.join(h[:40] for h in header[:5])}", line=hline)
     if "timestamp" not in col:
-        raise CurveImportError(path, "no timestamp column", line=1)
+        raise CurveImportError(path, "no timestamp column", line=hline)
     for _, h, _ in present:
         unique(h)
     if len({a for _, _, a in present}) != len(present):
-        raise CurveImportError(path, "two columns name the same AU", line=1)
+        raise CurveImportError(path, "two columns name the same AU", line=hline)
     plan = _Plan("OpenFace 2.x", unique("timestamp"), "timestamp", False, present, AU_MIN, AU_MAX, 1.0,
                  success_col=unique("success") if "success" in col else None,
                  face_col=unique("face_id") if "face_id" in col else None)
@@ -374,7 +374,7 @@ def _read(path: Path, records, source_fps: float | None) -> OpenFaceSamples:
     if header_row is None:
         raise CurveImportError(path, "the file is empty")
     header = [h.strip() for h in header_row[1]]
-    plan = _plan(path, header)
+    plan = _plan(path, header, header_row[0])
     if plan.time_is_frame:
         if source_fps is None:
             raise CurveImportError(path, "an OpenFace 3.0 file records no frame rate: give the video's (source_fps)")

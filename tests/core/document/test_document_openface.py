@@ -154,9 +154,11 @@ def write_openface3_csv(path: Path, seconds: float = 3.0, gaps=range(20, 26), fa
 
 def test_openface3_package_output_imports_by_facs_number(tmp_path):
     p = write_openface3_csv(tmp_path / "face_analysis_clip.csv", faces=(0, 1))
-    assert max(len(c) for c in next(iter(csv.reader(p.open()))) ) < 20
-    longest = max(len(c) for row in csv.reader(p.open()) for c in row)
-    assert longest > 3000  # the landmarks cell: far longer than any OpenFace 2.x value
+    with p.open() as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == openface_3_columns()
+    # the landmarks cell: far longer than any OpenFace 2.x value
+    assert max(len(c) for row in rows for c in row) > 3000
     imp = import_openface(p, fps=25.0, tolerance=None, source_fps=SRC_FPS)
     assert imp.layout == "OpenFace 3.0" and imp.skipped == 6
     assert set(imp.curves) == set(OPENFACE3_AUS)
