@@ -5,12 +5,14 @@ table in docs/TAKE_FORMAT.md. ARKit weights are 0..1; AU intensities 0..5 map li
 """
 from __future__ import annotations
 
+import io
 import os
 
 import numpy as np
 
 from core.anim.take import Take
 from core.aus import AU_INDEX, AU_MAX, SPEECH_INDEX, SPEECH_NAMES
+from core.fileio import atomic_open
 
 #: Apple's ARKit blendshape order, as Live Link Face writes its columns.
 ARKIT_NAMES: tuple[str, ...] = (
@@ -90,23 +92,28 @@ def timecode(frame: int, fps: float) -> str:
 
 def export_arkit_csv(take: Take, path: str | os.PathLike, audio_speech: np.ndarray | None = None,
                      chunk: int = 4096) -> None:
-    """Write every frame of ``take`` as a Live Link Face CSV, atomically, evaluating and writing
-    ``chunk`` frames at a time (memory: one chunk, whatever the take's length). audio_speech: the
-    audio model's speech controls for the take's frames [duration, 4] (None: curves only)."""
-    from core.export.curves import write_curves
-
+    """Write every frame of ``take`` as a Live Link Face CSV, atomically (core.fileio.atomic_open),
+    evaluating and writing ``chunk`` frames at a time (memory: one chunk, whatever the take's
+    length). audio_speech: the audio model's speech controls for the take's frames [duration, 4]
+    (None: curves only)."""
     if audio_speech is not None:
         audio_speech = np.asarray(audio_speech, dtype=np.float64)
         if audio_speech.shape != (take.duration, len(SPEECH_NAMES)):
             raise ValueError(f"export_arkit_csv: audio_speech must be [{take.duration}, {len(SPEECH_NAMES)}], "
                              f"got {audio_speech.shape}")
-
-    def controls(frames: np.ndarray):
-        a = int(frames[0])
-        audio = None if audio_speech is None else audio_speech[a:a + len(frames)]
-        return take.evaluate_au(frames), take.evaluate_speech(frames, audio)
-
-    write_curves("arkit", take, path, take.frame_range(), controls=controls, fps=take.fps, chunk=chunk)
+    if chunk < 1:
+        raise ValueError(f"export_arkit_csv: chunk must be at least 1, got {chunk}")
+    with atomic_open(path) as raw:
+        out = io.TextIOWrapper(raw, encoding="utf-8", newline="\n")
+        try:
+            out.write(arkit_header())
+            for a in range(0, take.duration, chunk):
+                frames = np.arange(a, min(a + chunk, take.duration), dtype=np.float64)
+                audio = None if audio_speech is None else audio_speech[a:a + len(frames)]
+                out.write(arkit_rows(take.evaluate_au(frames), take.evaluate_speech(frames, audio), take.fps, a))
+            out.flush()
+        finally:
+            out.detach()  # atomic_open closes and renames the file
 
 
 def arkit_header() -> str:

@@ -26,6 +26,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from core.aus import AU_MAX, AU_MIN, AU_NAMES, NUM_AUS, NUM_SPEECH, SPEECH_NAMES
+from core.fileio import atomic_open
 from core.limits import MAX_FPS, MIN_FPS
 
 #: OpenFace writes AUxx_c (presence) for these; AU28 has no intensity channel in OpenFace 2.x.
@@ -48,46 +49,18 @@ _PRESENCE_INDEX = np.array([_AU_INDEX.get(a, -1) for a in _PRESENCE_AUS])
 
 
 @contextlib.contextmanager
-def _atomic_binary(path: Path) -> Iterator[io.BufferedIOBase]:
-    """A binary file that replaces ``path`` when the block ends without an exception (temp file in
-    the same folder, fsynced, renamed over the target). core.fileio.atomic_open where it exists
-    (it also clears the temp files of interrupted writes); the same steps here otherwise."""
-    from core import fileio
-
-    opener = getattr(fileio, "atomic_open", None)
-    if opener is not None:
-        with opener(path) as f:
-            yield f
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-@contextlib.contextmanager
 def atomic_text_stream(path: str | os.PathLike) -> Iterator[io.TextIOBase]:
     """``with atomic_text_stream(path) as f: f.write(text)``: UTF-8 text with '\\n' line ends that
-    replaces ``path`` atomically when the block ends without an exception; on an exception the old
-    file stays and no temp file is left."""
-    with _atomic_binary(Path(path)) as raw:
+    replaces ``path`` atomically when the block ends without an exception (core.fileio.atomic_open:
+    temp file beside it, fsynced, renamed); on an exception the old file stays and no temp file is
+    left."""
+    with atomic_open(path) as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8", newline="\n", write_through=False)
         try:
             yield text
             text.flush()
         finally:
-            text.detach()  # the binary file is closed (and renamed) by _atomic_binary
+            text.detach()  # the binary file is closed (and renamed) by atomic_open
 
 
 # ------------------------------------------------------------------------------ values by chunk
