@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QPalette, QSurfaceFormat
 from PySide6.QtWidgets import QApplication
 
@@ -104,14 +104,22 @@ def main(argv: list[str] | None = None) -> int:
     # The deform worker's thread is stopped on every way out (a thread destroyed while running
     # aborts the process: rc 134).
     app.aboutToQuit.connect(lambda: _shutdown(window))
-    try:
-        window.show()
-        window.files.offer_untitled_recovery()  # before the file asked for, which may replace it
+    def start() -> None:
+        # Untitled takes of studios that did not close (only here, at the user's start-up: the
+        # screenshots and benchmarks open windows that must not ask), before the file asked for.
+        window.files.offer_untitled_recovery()
         if args.path:
             try:
                 window.files.open_any(args.path, fps=args.fps)
             except Exception as exc:  # noqa: BLE001 - a bad file is shown; the studio stays up
                 window.show_error("Cannot open", f"{args.path}: {type(exc).__name__}: {exc}")
+
+    try:
+        window.show()
+        if window.files.untitled_recoveries():
+            QTimer.singleShot(0, start)  # the prompt runs inside the application's event loop
+        else:
+            start()
         return int(app.exec())
     finally:
         _shutdown(window)

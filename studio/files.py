@@ -9,7 +9,6 @@ about files is here.
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
 from pathlib import Path
@@ -499,6 +498,12 @@ class FileWorkflow(QObject):
         box.setEscapeButton(later)
         self._exec(box)
         return {recover: "recover", discard: "discard"}.get(box.clickedButton(), "later")
+
+    def untitled_recoveries(self) -> list[Path]:
+        """The untitled autosaves that ``offer_untitled_recovery`` would offer now."""
+        if self._recovery_offered or self._stopped or self.autosave_dir is None:
+            return []
+        return find_untitled_recoveries(self.autosave_dir)
 
     def offer_untitled_recovery(self) -> bool:
         """At start-up (once per window): offer the untitled autosaves left by studio instances

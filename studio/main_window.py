@@ -121,8 +121,6 @@ class MainWindow(QMainWindow):
         self._restore_window()
         self._load_take_state(reset_view=False)
         self.request_frame(0)
-        # Untitled takes of studios that did not close are offered once the window is up.
-        QTimer.singleShot(0, self.files, self.files.offer_untitled_recovery)
         if self.engine.model_error:
             QTimer.singleShot(0, lambda: self.show_error(
                 "Model checkpoint", "The EmoZone model could not be loaded; using the analytic rig."

@@ -24,7 +24,7 @@ from core.document import autosave_path, save_take
 from core.document.document import find_untitled_recoveries
 from studio.files import default_autosave_dir
 
-from .test_journey_files import Modals, click_named, click_standard, write_voice  # noqa: F401
+from .test_journey_files import Modals, click_named, click_standard
 from .windows import wait_current
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -108,6 +108,36 @@ os.kill(os.getpid(), signal.SIGKILL)
 """
 
 
+def _run_studio(qtbot, tmp_path, argv, inspect, ready=lambda w: True) -> dict:
+    """``main.main(argv)``, the way a user starts the studio; ``inspect(window, seen)`` runs once
+    the window is up and ``ready(window)``, then the window is closed."""
+    import main
+    from studio.main_window import MainWindow
+
+    QSettings.setPath(QSettings.NativeFormat, QSettings.UserScope, str(tmp_path / "settings"))
+    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
+    seen = {}
+
+    def inspect_and_close():
+        wins = [x for x in QApplication.topLevelWidgets() if isinstance(x, MainWindow) and x.isVisible()]
+        if not wins or not ready(wins[0]):
+            QTimer.singleShot(100, inspect_and_close)
+            return
+        win = wins[0]
+        try:
+            inspect(win, seen)
+        finally:
+            win.document.history.set_clean()
+            win.close()
+            seen["worker_after_close"] = win.worker._loop.isRunning()
+            win.deleteLater()
+            QApplication.instance().quit()
+
+    QTimer.singleShot(0, inspect_and_close)
+    assert main.main(argv) == 0
+    return seen
+
+
 def test_an_untitled_take_survives_kill_9_and_one_undo_takes_the_recovery_back(open_window, qtbot, tmp_path,
                                                                             modals):
     proc = subprocess.run([sys.executable, "-c", _CRASHING_STUDIO, str(ROOT), str(tmp_path / "other.ini")],
@@ -116,10 +146,10 @@ def test_an_untitled_take_survives_kill_9_and_one_undo_takes_the_recovery_back(o
     side = Path(proc.stdout.strip().splitlines()[-1])
     assert side.parent == default_autosave_dir() and side.name.startswith("untitled-") and side.exists()
 
+    w = open_window()
     modals.expect("recover_untitled_box", click_named("recover_untitled"))
-    w = open_window()  # the new studio offers it as soon as it is up
-    qtbot.waitUntil(lambda: modals.seen == ["recover_untitled_box"], timeout=10000)
-    assert not modals.unexpected
+    assert w.files.offer_untitled_recovery()  # what studio/app.py does when the studio starts
+    assert modals.seen == ["recover_untitled_box"] and not modals.unexpected
     take = w.document.take
     assert take.name == "Lost work" and [(k.frame, k.value) for k in take.curves["AU12"].keys] == [(0, 4.25)]
     assert w.document.path is None and w.document.is_dirty and w.windowTitle().endswith("Lost work*")
@@ -165,7 +195,7 @@ def test_discard_at_close_removes_the_untitled_autosave_and_nothing_is_offered(o
     assert w.close()
     assert modals.seen == ["unsaved_box"] and not side.exists() and untitled_sides() == []
     w2 = open_window()
-    qtbot.wait(300)
+    assert not w2.files.offer_untitled_recovery()
     assert modals.seen == ["unsaved_box"] and not modals.unexpected
     assert not w2.document.is_dirty
 
@@ -201,16 +231,18 @@ def test_not_now_keeps_the_autosave_through_new_and_open_and_discard_deletes_it(
     assert find_untitled_recoveries(default_autosave_dir()) == [side]
     modals.expect("recover_untitled_box", click_named("later_untitled"))
     w = open_window()
-    qtbot.waitUntil(lambda: modals.seen == ["recover_untitled_box"], timeout=10000)
+    assert not w.files.offer_untitled_recovery()  # what studio/app.py does at start-up
+    assert modals.seen == ["recover_untitled_box"]
     assert w.document.take.name == "Blank" and side.exists()
     qtbot.keyClick(w.viewport, Qt.Key_N, Qt.ControlModifier)  # New does not lose it
     emz = tmp_path / "t.emz"
     save_take(Take(name="t", duration=20), emz)
     assert w.open_path(emz)  # nor does Open
     assert side.exists()
+    assert not w.files.offer_untitled_recovery()  # once per start
     modals.expect("recover_untitled_box", click_named("discard_untitled"))
-    open_window()
-    qtbot.waitUntil(lambda: len(modals.seen) == 2, timeout=10000)
+    assert not open_window().files.offer_untitled_recovery()
+    assert len(modals.seen) == 2
     assert not side.exists() and not modals.unexpected
 
 
@@ -227,8 +259,6 @@ def _hostile_take(path: Path) -> Path:
 @pytest.mark.parametrize("kind", ["deep_take", "loader_bug", "bad_recording"])
 def test_a_bad_file_on_the_command_line_shows_an_error_and_the_studio_stays_up(qtbot, tmp_path, monkeypatch,
                                                                                 kind):
-    import main
-
     if kind == "deep_take":
         bad = _hostile_take(tmp_path / "hostile.emz")
     elif kind == "loader_bug":
@@ -243,28 +273,12 @@ def test_a_bad_file_on_the_command_line_shows_an_error_and_the_studio_stays_up(q
     else:
         bad = tmp_path / "broken.wav"
         bad.write_bytes(b"RIFF\x10\x00\x00\x00WAVEjunk" * 30)
-    QSettings.setPath(QSettings.NativeFormat, QSettings.UserScope, str(tmp_path / "settings"))
-    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
-    seen = {}
 
-    def inspect_and_close():
-        from studio.main_window import MainWindow
-
-        wins = [x for x in QApplication.topLevelWidgets() if isinstance(x, MainWindow) and x.isVisible()]
-        if not wins:
-            QTimer.singleShot(100, inspect_and_close)
-            return
-        win = wins[0]
+    def inspect(win, seen):
         seen["error"], seen["path"], seen["take"] = win.last_error, win.document.path, win.document.take.name
         seen["worker_running"] = win.worker._loop.isRunning()
-        win.document.history.set_clean()
-        win.close()
-        seen["worker_after_close"] = win.worker._loop.isRunning()
-        win.deleteLater()
-        QApplication.instance().quit()
 
-    QTimer.singleShot(0, inspect_and_close)
-    assert main.main([str(bad)]) == 0
+    seen = _run_studio(qtbot, tmp_path, [str(bad)], inspect)
     assert seen["error"] and str(bad) in seen["error"]  # the error names the file
     assert seen["path"] is None and seen["take"] != bad.stem  # the default take stays open
     assert seen["worker_running"] and not seen["worker_after_close"]
