@@ -189,8 +189,9 @@ def _parse_header(path: str, f) -> PlyHeader:
                 raise PlyError(f"{path}: header line {line_no}: bad element line {line!r} "
                                "(expected 'element <name> <count>')")
             if len(words[2]) > 19:  # beyond int64, and far beyond any file (int() refuses 4,300 digits)
-                raise PlyError(f"{path}: header line {line_no}: element {words[1]!r} declares "
-                               f"{words[2][:24]}... rows, more than any file holds")
+                count = words[2] if len(words[2]) <= 24 else f"{words[2][:20]}... ({len(words[2])} digits)"
+                raise PlyError(f"{path}: header line {line_no}: element {words[1]!r} declares {count} "
+                               "rows, more than any file holds")
             if any(e[0] == words[1] for e in elements):
                 raise PlyError(f"{path}: header line {line_no}: element {words[1]!r} declared twice")
             elements.append((words[1], int(words[2]), []))
@@ -213,7 +214,8 @@ def _parse_header(path: str, f) -> PlyHeader:
                                f"in element {elements[-1][0]!r}")
             props.append(prop)
         else:
-            raise PlyError(f"{path}: header line {line_no}: unknown keyword {key!r}")
+            raise PlyError(f"{path}: header line {line_no}: unknown keyword {key[:40]!r}"
+                           + (" (missing 'end_header' before the binary data?)" if not key.isprintable() else ""))
     if fmt is None:
         raise PlyError(f"{path}: header has no 'format' line")
     if not any(e[0] == "vertex" for e in elements):

@@ -140,11 +140,11 @@ def read_header(path: str | os.PathLike) -> tuple[dict[str, str], dict[str, Tens
         with open(path, "rb") as f:
             prefix = f.read(8)
             if len(prefix) < 8:
-                raise CheckpointError(f"{path}: not a safetensors checkpoint ({size} bytes, shorter than "
-                                      "the 8-byte header length)")
+                raise CheckpointError(f"{path}: not a readable safetensors checkpoint ({size} bytes, shorter "
+                                      "than the 8-byte header length)")
             (n,) = struct.unpack("<Q", prefix)
             if n > MAX_CHECKPOINT_HEADER_BYTES or n > size - 8:
-                raise CheckpointError(f"{path}: not a safetensors checkpoint (header length {n:,} bytes, "
+                raise CheckpointError(f"{path}: not a readable safetensors checkpoint (header length {n:,} bytes, "
                                       f"but the file holds {size - 8:,} after it and a header is at most "
                                       f"{MAX_CHECKPOINT_HEADER_BYTES:,})")
             raw = f.read(n)
@@ -155,10 +155,12 @@ def read_header(path: str | os.PathLike) -> tuple[dict[str, str], dict[str, Tens
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise CheckpointError(f"{path}: the safetensors header is not UTF-8 text (byte {exc.start})") from None
-    obj = _loads(path, "the safetensors header", text)
+        raise CheckpointError(f"{path}: not a readable safetensors checkpoint: the header is not UTF-8 "
+                              f"text (byte {exc.start})") from None
+    obj = _loads(path, "not a readable safetensors checkpoint: the header", text)
     if not isinstance(obj, dict):
-        raise CheckpointError(f"{path}: the safetensors header is a JSON {type(obj).__name__}, not an object")
+        raise CheckpointError(f"{path}: not a readable safetensors checkpoint: the header is a JSON "
+                              f"{type(obj).__name__}, not an object")
     meta = obj.pop("__metadata__", None) or {}
     if not isinstance(meta, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in meta.items()):
         raise CheckpointError(f"{path}: header field '__metadata__' must map strings to strings")

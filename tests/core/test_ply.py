@@ -433,6 +433,19 @@ def test_writer_int64_and_bool_attributes(tmp_path):
         write_ply(big, tmp_path / "b.ply")
 
 
+def test_writer_keeps_non_negative_int64_as_uint_so_it_reads_back_int64(tmp_path):
+    # The default head's part and mirror indices, and a foreign file's uint property (read as int64,
+    # values past 2^31 included), round-trip with their dtype; a file's uint used to be unsavable.
+    ids = torch.tensor([0, 7, 2**31 + 5, 2**32 - 1])
+    write_ply(_cloud(4, attributes={"ids": ids, "part": torch.tensor([0, 1, 2, 3])}), tmp_path / "a.ply")
+    assert "property uint ids" in (tmp_path / "a.ply").read_bytes()[:2000].decode("ascii", "replace")
+    back = read_ply(tmp_path / "a.ply").attributes
+    assert back["ids"].dtype == torch.int64 and torch.equal(back["ids"], ids)
+    assert back["part"].dtype == torch.int64 and back["part"].tolist() == [0, 1, 2, 3]
+    write_ply(_cloud(4, attributes=back), tmp_path / "b.ply")
+    assert torch.equal(read_ply(tmp_path / "b.ply").attributes["ids"], ids)
+
+
 @pytest.mark.parametrize("attributes, words", [
     ({"scale": torch.zeros(3, 3)}, "scale_0"),
     ({"opacity": torch.zeros(3)}, "3DGS property"),
