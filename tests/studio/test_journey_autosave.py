@@ -282,3 +282,63 @@ def test_a_bad_file_on_the_command_line_shows_an_error_and_the_studio_stays_up(q
     assert seen["error"] and str(bad) in seen["error"]  # the error names the file
     assert seen["path"] is None and seen["take"] != bad.stem  # the default take stays open
     assert seen["worker_running"] and not seen["worker_after_close"]
+
+
+# A studio started the way a user starts it (main.py), with an untitled autosave left by a studio
+# that is gone: it answers the start-up prompt with Recover, waits for the recovered take's frame
+# in the viewport, then undoes once and closes.
+_STARTING_STUDIO = r"""
+import sys
+sys.path.insert(0, sys.argv[1])
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QPushButton
+from studio.app import create_app
+
+app = create_app()
+import main
+from studio.main_window import MainWindow
+
+def poll():
+    box = QApplication.activeModalWidget()
+    if box is not None and box.objectName() == "recover_untitled_box":
+        print("PROMPT", flush=True)
+        QTest.mouseClick(box.findChild(QPushButton, "recover_untitled"), Qt.LeftButton)
+    wins = [w for w in app.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+    w = wins[0] if wins else None
+    if w is not None and w.document.is_dirty and w.shown is not None and \
+            w.shown.revision == w.document.history.revision:
+        take = w.document.take
+        print("RECOVERED", take.name, [(k.frame, k.value) for k in take.curves["AU12"].keys],
+              w.document.path, w.windowTitle(), flush=True)
+        w.undo.undo()
+        print("UNDONE", w.document.take.name, w.document.is_dirty, flush=True)
+        w.close()
+        app.quit()
+        return
+    QTimer.singleShot(50, poll)
+
+QTimer.singleShot(0, poll)
+sys.exit(main.main([]))
+"""
+
+
+def test_main_py_offers_an_untitled_autosave_at_start_up_and_shows_it(qtbot, tmp_path):
+    """The real start-up path (studio/app.py), in a process of its own."""
+    from core.anim import Curve, Keyframe
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    side = default_autosave_dir() / f"untitled-20260101-120000.000000-{gone.pid}.emz.autosave"
+    side.parent.mkdir(parents=True, exist_ok=True)
+    save_take(Take(name="Lost work", duration=40).with_curve("AU12", Curve((Keyframe(0, 4.25),))), side)
+    env = dict(os.environ, HOME=str(tmp_path / "home"))  # its settings: not the user's
+    proc = subprocess.run([sys.executable, "-c", _STARTING_STUDIO, str(ROOT)], capture_output=True, text=True,
+                          timeout=300, env=env)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    lines = proc.stdout.splitlines()
+    assert "PROMPT" in lines
+    assert "RECOVERED Lost work [(0.0, 4.25)] None EmoZone Studio - Lost work*" in lines
+    assert any(line.startswith("UNDONE ") and line.endswith(" False") for line in lines)
+    assert "Destroyed while thread" not in proc.stderr
+    assert untitled_sides() == []  # recovered, then undone to clean and closed: nothing is left
