@@ -119,8 +119,9 @@ def simplify_command(take: Take, selection: Selection, tolerance: float) -> Take
 
 def replace_curves_command(take: Take, curves: Mapping[str, Curve], text: str = "Replace curves") -> TakeEdit:
     """Bake, import or any whole-curve result; locked channels keep their curve. The new curves
-    keep the old channels' mute / solo / lock flags."""
-    keep = {n: dataclasses.replace(c, mute=take.curves[n].mute, solo=take.curves[n].solo, lock=False)
+    keep the old channels' mute / solo / lock flags and unknown fields (``extra``, from a take file)."""
+    keep = {n: dataclasses.replace(c, mute=take.curves[n].mute, solo=take.curves[n].solo, lock=False,
+                                   extra=take.curves[n].extra)
             for n, c in curves.items() if not take.curves[n].lock}
     return TakeEdit(text, take, take.with_curves(keep) if keep else take)
 
@@ -153,7 +154,8 @@ def set_speech_override_command(take: Take, channel: str, on: bool, baked: Curve
     after = take.with_speech(channel, drive)
     c = take.curves[channel]
     if on and baked is not None and len(baked.keys) and not len(c.keys) and not c.lock:
-        after = after.with_curve(channel, dataclasses.replace(baked, mute=c.mute, solo=c.solo, lock=False))
+        after = after.with_curve(channel, dataclasses.replace(baked, mute=c.mute, solo=c.solo, lock=False,
+                                                              extra=c.extra))
     return TakeEdit(f"{'Override' if on else 'Audio drives'} {channel}", take, after)
 
 

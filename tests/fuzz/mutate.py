@@ -59,7 +59,10 @@ def mutate_json(obj: Any, rng: random.Random, rounds: int = 1) -> Any:
     field, add an unknown field, duplicate a list item, scale a number to an extreme, nest deeply."""
     obj = copy.deepcopy(obj)
     for _ in range(rounds):
-        paths = _paths(obj)
+        try:
+            paths = _paths(obj)
+        except RecursionError:  # an earlier round nested a value thousands deep: enough damage
+            return obj
         path = rng.choice(paths)
         op = rng.randrange(6)
         if not path:  # the root: only replace it
@@ -78,11 +81,15 @@ def mutate_json(obj: Any, rng: random.Random, rounds: int = 1) -> Any:
         elif op == 3:
             v = parent[key]
             if isinstance(v, (int, float)) and not isinstance(v, bool):
-                parent[key] = rng.choice([v * 1e6, v * 1e300, -v, v + 1e-9, int(v) * 10**30, v / 1e300])
+                try:
+                    parent[key] = rng.choice([v * 1e6, v * 1e300, -v, v + 1e-9, int(v) * 10**30, v / 1e300])
+                except (OverflowError, ValueError):  # an int past float range, or inf / nan
+                    parent[key] = -v if isinstance(v, int) else 10**400
             else:
                 parent[key] = copy.deepcopy(rng.choice(HOSTILE_VALUES))
         elif op == 4:
             parent[key] = deep(rng.choice([3, 50, 3000]))
+            return obj  # a later round would recurse through the nesting
         else:
             v = parent[key]
             if isinstance(v, list) and v:

@@ -73,3 +73,24 @@ def test_camera_orbit_merges_and_fields_are_checked():
         cmd.set_take_command(doc.take, curves={})
     with pytest.raises(ValueError):
         cmd.set_take_command(doc.take, fps=-1)
+
+
+def test_whole_curve_commands_keep_a_tracks_unknown_fields():
+    """A track's fields from a newer tool (``extra``) survive a bake, an import or an override seed."""
+    import dataclasses as _dc
+
+    from core.anim.curve import Curve, Keyframe
+    from core.anim.take import Take
+    from core.document.commands import replace_curves_command, set_speech_override_command
+
+    take = Take()
+    take = take.with_curve("AU12", _dc.replace(take.curves["AU12"], extra={"x_tool": {"layer": 2}}))
+    take = take.with_curve("jaw_open", _dc.replace(take.curves["jaw_open"], extra={"x_tool": 1}))
+    new = Curve((Keyframe(0, 1.0), Keyframe(10, 3.0)))
+    after = replace_curves_command(take, {"AU12": new}).after
+    assert after.curves["AU12"].frames.tolist() == [0.0, 10.0]
+    assert after.curves["AU12"].extra == take.curves["AU12"].extra
+    assert dict(after.curves["AU12"].extra) != {}
+    seeded = set_speech_override_command(take, "jaw_open", True, Curve((Keyframe(0, 0.5),))).after
+    assert len(seeded.curves["jaw_open"].keys) == 1
+    assert seeded.curves["jaw_open"].extra == take.curves["jaw_open"].extra
