@@ -37,6 +37,8 @@ def action_table(win) -> list[tuple]:
          "new_from_audio", False),
         ("import_audio", "&Import Audio…", lambda: win.files.import_audio(), QKeySequence("Ctrl+I"),
          "import_audio", False),
+        ("import_curves", "Import AU &Curves…", lambda: win.files.import_curves(), QKeySequence("Ctrl+Shift+I"),
+         "import_curves", False),
         ("save", "&Save", win.file_save, QKeySequence.Save, "save", False),
         ("save_as", "Save &As…", win.file_save_as, QKeySequence("Ctrl+Shift+S"), "save_as", False),
         ("quit", "&Quit", win.close, QKeySequence.Quit, "quit", False),
@@ -76,7 +78,7 @@ def build_menus(win) -> None:
     f.addActions([a["new"], a["new_from_audio"], a["open"]])
     recent = f.addMenu("Open &Recent")
     recent.setObjectName("recent_menu")
-    f.addAction(a["import_audio"])
+    f.addActions([a["import_audio"], a["import_curves"]])
     f.addSeparator()
     f.addActions([a["save"], a["save_as"]])
     f.addSeparator()

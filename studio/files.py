@@ -1,7 +1,7 @@
 """The file workflow: New, Open, Open Recent, Save, Save As, autosave and its recovery, the
 unsaved-changes prompt, and the error dialogs of bad files; audio in: New From Audio, Import
-Audio, drag and drop of recordings and takes onto the window, and the relink prompt for a take
-whose recording is missing.
+Audio, drag and drop of recordings, OpenFace CSVs and takes onto the window, and the relink prompt
+for a take whose recording is missing; curves in: Import AU Curves (OpenFace CSV).
 
 It asks the window for a few things only: ``set_document`` (show another document), ``push``
 (an undoable edit), ``show_error`` (a non-blocking error box) and the status bar; everything
@@ -13,9 +13,9 @@ import os
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QStandardPaths, QTimer
+from PySide6.QtCore import QEvent, QObject, QStandardPaths, Qt, QTimer
 from PySide6.QtWidgets import (
-    QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout, QLabel, QMessageBox,
+    QApplication, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout, QLabel, QMessageBox,
 )
 
 from core.document import Autosaver, Document, TakeEdit, TakeFileError, find_recovery, load_take
@@ -24,10 +24,12 @@ from core.document.new_take import (
     new_take_from_audio, relink_audio_command,
 )
 from core.document.document import claim_untitled_path, find_untitled_recoveries, release_untitled_path
+from core.document.import_curves import CURVE_SUFFIXES, import_curves_command, is_curve_path, summary
 from core.document.project import PROJECT_SUFFIX
 
 FILE_FILTER = f"EmoZone takes (*{PROJECT_SUFFIX});;All files (*)"
 AUDIO_FILTER = ("Recordings (" + " ".join(f"*{s}" for s in sorted(AUDIO_SUFFIXES)) + ");;All files (*)")
+CURVES_FILTER = ("OpenFace CSV (" + " ".join(f"*{s}" for s in sorted(CURVE_SUFFIXES)) + ");;All files (*)")
 AUTOSAVE_CHECK_MS = 5000
 MAX_FPS = 240.0
 #: The folder in the per-user data folder (QStandardPaths AppDataLocation) that holds the
@@ -300,6 +302,29 @@ class FileWorkflow(QObject):
         self._status(f"Imported {Path(path).name}", 4000)
         return True
 
+    def import_curves(self, path: str | Path | None = None) -> bool:
+        """File > Import AU Curves…: the AU curves of an OpenFace 2.x or 3.0 CSV replace the
+        take's curves of the AUs the file has, at the take's fps (OpenFace 3.0's frame_index
+        is timed at the take's fps too: its files record no frame rate), one undoable edit; the
+        take grows to cover a longer file in the same step. A file that cannot be imported gets
+        an error box naming the file, line and column, and the take stays as it was."""
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self.window, "Import AU curves", str(self.start_folder()),
+                                                  CURVES_FILTER)
+            if not path:
+                return False
+        QApplication.setOverrideCursor(Qt.WaitCursor)  # an hour of OpenFace rows takes a while to read
+        try:
+            result = import_curves_command(self.document.take, path)
+        except Exception as exc:  # noqa: BLE001 - CurveImportError names file, line, column; shown, never fatal
+            QApplication.restoreOverrideCursor()
+            self.window.show_error("Cannot import AU curves", _error_text(exc, path))
+            return False
+        QApplication.restoreOverrideCursor()
+        self.window.push(result.command)
+        self._status(summary(result, Path(path).name), 8000)
+        return True
+
     def open_any(self, path: str | Path, fps: float | None = DEFAULT_FPS) -> bool:
         """``main.py AUDIO_OR_TAKE``: a take file opens, a recording becomes a new take
         (at ``fps``; None asks)."""
@@ -324,10 +349,12 @@ class FileWorkflow(QObject):
         return {imp: "import", new: "new"}.get(box.clickedButton())
 
     def drop_paths(self, paths: list[str]) -> bool:
-        """Files dropped on the window: the first recording or take among them. A recording
-        becomes a new take when the current take has no audio, else the user picks Import or
-        New; a take file opens."""
+        """Files dropped on the window: the first recording, curve file or take among them. A
+        recording becomes a new take when the current take has no audio, else the user picks
+        Import or New; a ``.csv`` is imported as AU curves (Import AU Curves…); a take file opens."""
         for p in paths:
+            if is_curve_path(p):
+                return self.import_curves(p)
             if not is_audio_path(p):
                 return self.open(p)
             if self.document.take.audio is None:
@@ -435,7 +462,8 @@ class FileWorkflow(QObject):
         return self.save_to(path)
 
     def save_to(self, path: Path) -> bool:
-        camera = type(self.document.take.camera).from_orbit(self.window.viewport.orbit)
+        # with_orbit keeps the camera's fields this version does not know (from_orbit drops them).
+        camera = self.document.take.camera.with_orbit(self.window.viewport.orbit)
         try:
             # Save As names the take after the file; name and camera are saved state, not
             # undoable edits (core Document.save keeps them through undo / redo).
