@@ -10,7 +10,8 @@ chunks with their CRCs rewritten (image). tests.fuzz.mutate.check asserts the co
 loader's own error type, naming the file, or a loaded object that saves and reloads equal. A failing
 input is kept in tests/data/fuzz/<loader>/, and the corpus tests replay every file there.
 
-Seeds come from hypothesis (derandomized); the suites together run in about 20 s on a 2-core CPU.
+Seeds come from hypothesis (derandomized): 120 + 250 PLY, 25 + 80 checkpoint and 150 + 150 image cases,
+about 15 s together on a 2-core CPU (the whole file about 20 s).
 """
 from __future__ import annotations
 
@@ -177,7 +178,7 @@ def mutate_ply_header(data: bytes, rng: random.Random) -> bytes:
     return (eol.join(lines) + eol).encode("utf-8") + body
 
 
-@fuzz_settings(80)
+@fuzz_settings(120)
 @given(seed=SEEDS)
 def test_ply_fuzz_bytes(workdir, seed):
     rng = random.Random(seed)
@@ -189,7 +190,7 @@ def test_ply_fuzz_bytes(workdir, seed):
     check("ply", read_ply, path, PlyError, then=ply_round_trip(folder))
 
 
-@fuzz_settings(160)
+@fuzz_settings(250)
 @given(seed=SEEDS)
 def test_ply_fuzz_header(workdir, seed):
     rng = random.Random(seed)
@@ -304,7 +305,7 @@ def test_checkpoint_fuzz_bytes(workdir, seed):
     check("checkpoint", _load_any_head, path, CheckpointError, then=checkpoint_round_trip(folder))
 
 
-@fuzz_settings(50)
+@fuzz_settings(80)
 @given(seed=SEEDS)
 def test_checkpoint_fuzz_header(workdir, seed):
     rng = random.Random(seed)
@@ -363,7 +364,9 @@ def image_seeds() -> dict[str, bytes]:
     g = np.random.default_rng(2)
     filters = list(g.integers(0, 5, face.shape[0]))
     rgba = np.concatenate([face, g.integers(0, 256, face.shape[:2] + (1,), dtype=np.uint8)], 2)
+    sub_up = list(g.integers(0, 3, face.shape[0]))  # None, Sub and Up only: decoded row by row
     return {"rgb": encode_png(face), "rgb_filters": png_with_filters(face, filters),
+            "rgb_sub_up": png_with_filters(face, sub_up), "grey_alpha_sub_up": png_with_filters(rgba[:, :, 2:], sub_up),
             "grey_filters": png_with_filters(face[:, :, :1], filters[::-1]),
             "grey_alpha": png_with_filters(rgba[:, :, 2:], filters), "rgba_filters": png_with_filters(rgba, filters)}
 
@@ -443,7 +446,7 @@ def test_image_fuzz_bytes(workdir, seed):
     check("image", read_png, path, ImageFileError, then=image_round_trip(folder))
 
 
-@fuzz_settings(100)
+@fuzz_settings(150)
 @given(seed=SEEDS)
 def test_image_fuzz_structure(workdir, seed):
     rng = random.Random(seed)
@@ -462,8 +465,8 @@ def test_image_seeds_decode_every_filter(tmp_path):
         path = tmp_path / f"{name}.png"
         path.write_bytes(data)
         img = check("image", read_png, path, ImageFileError, then=image_round_trip(tmp_path))
-        colour = {"rgb": face, "rgb_filters": face, "grey_filters": face[:, :, :1], "grey_alpha": face[:, :, 2:],
-                  "rgba_filters": face}[name]
+        colour = {"rgb": face, "rgb_filters": face, "rgb_sub_up": face, "grey_filters": face[:, :, :1],
+                  "grey_alpha": face[:, :, 2:], "grey_alpha_sub_up": face[:, :, 2:], "rgba_filters": face}[name]
         assert np.array_equal(img[:, :, :colour.shape[2]], colour), name
 
 
@@ -537,12 +540,13 @@ def test_a_missing_file_or_a_folder_is_the_loaders_error(tmp_path):
 
 
 def _refused(loader_name: str) -> list[Path]:
-    loader, error = _LOADERS[loader_name]
+    """The corpus files the loader does not load (whatever it raises: the test then says what)."""
+    loader, _error = _LOADERS[loader_name]
     out = []
     for path in corpus_files(loader_name):
         try:
             loader(path)
-        except error:
+        except Exception:  # noqa: BLE001 - collection must not stop on a loader that regressed
             out.append(path)
     return out
 
