@@ -177,12 +177,29 @@ def output_frames(take_fps: float, duration: int, fps: float | None = None,
     """Timeline frames to export [F] float64 and the output fps.
 
     Output frame k shows timeline time start / take_fps + k / fps, i.e. timeline frame
-    start + k * take_fps / fps; F = ceil((end - start) * fps / take_fps)."""
-    out_fps = float(take_fps if fps is None else fps)
-    if not (math.isfinite(out_fps) and out_fps > 0):
-        raise ExportError(f"{path}: fps must be a positive number, got {fps!r}")
+    start + k * take_fps / fps; F = ceil((end - start) * fps / take_fps).
+
+    Both rates must lie within core.limits MIN_FPS..MAX_FPS, and the output, a take at the output
+    fps, within its limits (take_frames_problem: at most 1,000,000 frames, 4 h), so no rate asks for
+    more frames than a take may hold; anything else is an ExportError (one line, naming ``path``)."""
+    from core.limits import MAX_FPS, MIN_FPS, take_frames_problem
+
+    def rate(v, what: str) -> float:
+        try:
+            r = float(v)
+        except (TypeError, ValueError, OverflowError):
+            r = float("nan")
+        if isinstance(v, bool) or not MIN_FPS <= r <= MAX_FPS:
+            raise ExportError(f"{path}: {what} must be within {MIN_FPS:g}..{MAX_FPS:g}, got {str(v)[:40]}")
+        return r
+
+    take_fps = rate(take_fps, "the take's fps")
+    out_fps = rate(take_fps if fps is None else fps, "fps")
     start, end = (0, duration) if frame_range is None else (int(frame_range[0]), int(frame_range[1]))
     if not 0 <= start < end <= duration:
         raise ExportError(f"{path}: frame range {start}:{end} is not within the take's 0:{duration}")
     n = max(1, int(math.ceil((end - start) * out_fps / take_fps - 1e-9)))
+    problem = take_frames_problem(out_fps, n)
+    if problem:
+        raise ExportError(f"{path}: frames {start}:{end} at {out_fps:g} fps: {problem}")
     return start + np.arange(n, dtype=np.float64) * (take_fps / out_fps), out_fps
