@@ -109,7 +109,10 @@ class Sequence:
         p = self.path / f"frames_cam{camera_index}.npy"
         if not p.exists():
             raise DatasetError(f"{p}: frames not rendered yet (run the data set's render step)")
-        return np.load(p, mmap_mode="r")
+        frames = _load_npy(p, mmap_mode="r")
+        if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
+            raise DatasetError(f"{p}: expected uint8 frames [T, H, W, 3], got {frames.dtype} {list(frames.shape)}")
+        return frames
 
 
 @dataclasses.dataclass
@@ -238,17 +241,29 @@ def render_frames(root: str | os.PathLike, head, backend: str = "auto", device: 
 
 
 # ---------------------------------------------------------------------------- reading
+def _load_npy(path: Path, mmap_mode: str | None = None) -> np.ndarray:
+    """A .npy array or DatasetError naming the file (a damaged header, pickled objects, a size
+    the file cannot hold)."""
+    try:
+        return np.load(path, mmap_mode=mmap_mode, allow_pickle=False)
+    except (OSError, ValueError, EOFError, MemoryError) as exc:
+        raise DatasetError(f"{path}: not a readable .npy array ({exc})") from None
+
+
 def _read_table(path: Path, expected: list[str]) -> np.ndarray:
     if not path.exists():
         raise DatasetError(f"{path}: missing")
-    with open(path) as f:
-        header = [h.strip() for h in f.readline().strip().split(",")]
+    try:
+        with open(path, encoding="utf-8") as f:
+            header = [h.strip() for h in f.readline(1 << 16).strip().split(",")]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"{path}: cannot be read ({exc})") from None
     missing = [c for c in expected if c not in header]
     if missing:
         raise DatasetError(f"{path}: missing columns {', '.join(missing)}")
     try:
-        data = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
-    except ValueError as exc:
+        data = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2, encoding="utf-8")
+    except (ValueError, UnicodeDecodeError) as exc:
         raise DatasetError(f"{path}: malformed numbers ({exc})") from None
     if not np.all(np.isfinite(data)):
         bad = int((~np.isfinite(data)).any(1).argmax()) + 2
@@ -257,24 +272,46 @@ def _read_table(path: Path, expected: list[str]) -> np.ndarray:
 
 
 def load_dataset(root: str | os.PathLike, require_frames: bool = True) -> Dataset:
+    """The data set in ``root``; DatasetError naming the file for anything wrong with it."""
     root = Path(root)
     meta_path = root / "dataset.json"
     try:
-        meta = json.loads(meta_path.read_text())
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise DatasetError(f"{meta_path}: missing (not a data set directory)") from None
-    except json.JSONDecodeError as exc:
-        raise DatasetError(f"{meta_path}: not valid JSON ({exc})") from None
-    if meta.get("schema") != SCHEMA:
-        raise DatasetError(f"{meta_path}: schema {meta.get('schema')!r}, expected {SCHEMA!r}")
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise DatasetError(f"{meta_path}: not valid JSON ({type(exc).__name__}: {exc!s:.200})") from None
+    except (OSError, ValueError) as exc:
+        raise DatasetError(f"{meta_path}: cannot be read ({exc!s:.200})") from None
+    try:
+        return _dataset_from_meta(root, meta, require_frames)
+    except (KeyError, TypeError, AttributeError, ValueError, OverflowError, OSError) as exc:
+        if isinstance(exc, DatasetError):
+            raise
+        raise DatasetError(f"{meta_path}: malformed data set description ({type(exc).__name__}: {exc!s:.200})") from None
+
+
+def _dataset_from_meta(root: Path, meta: dict, require_frames: bool) -> Dataset:
+    meta_path = root / "dataset.json"
+    if not isinstance(meta, dict) or meta.get("schema") != SCHEMA:
+        got = meta.get("schema") if isinstance(meta, dict) else type(meta).__name__
+        raise DatasetError(f"{meta_path}: schema {got!r}, expected {SCHEMA!r}")
     seqs = []
     for s in meta["sequences"]:
-        d = root / s["name"]
+        name = s["name"]
+        if not isinstance(name, str) or not name or name in (".", "..") or len(name) > 200 \
+                or any(c in name for c in "/\\\0"):
+            raise DatasetError(f"{meta_path}: sequence name {str(name)[:60]!r} is not a folder name")
+        d = root / name
         au = _read_table(d / "aus.csv", [f"{a}_r" for a in AU_NAMES])
         speech = _read_table(d / "speech.csv", list(SPEECH_NAMES))
         if au.shape != (s["num_frames"], NUM_AUS) or speech.shape != (s["num_frames"], NUM_SPEECH):
             raise DatasetError(f"{d}: expected {s['num_frames']} frames in aus.csv and speech.csv")
-        mel = np.load(d / "mel.npy")
+        mel = _load_npy(d / "mel.npy")
+        if mel.ndim != 2 or mel.shape[0] == 0 or not np.issubdtype(mel.dtype, np.floating) \
+                or not np.isfinite(mel).all():
+            raise DatasetError(f"{d / 'mel.npy'}: expected finite float log-mel features [M, 80], "
+                               f"got {mel.dtype} {list(mel.shape)}")
         seq = Sequence(s["name"], s["split"], au.astype(np.float32), speech.astype(np.float32), mel, d)
         if require_frames:
             for k in range(len(meta["cameras"])):
