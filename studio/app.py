@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="main.py", description="Open EmoZone Studio.")
     parser.add_argument("path", nargs="?", metavar="AUDIO_OR_TAKE",
                         help="a take file (.emz) to open, or a recording (WAV, FLAC, OGG, MP3, M4A...) "
-                             "to start a new take from")
+                             "to start a new take from, or an OpenFace CSV to import as AU curves")
     parser.add_argument("--fps", type=float, default=25.0,
                         help="frame rate of a new take from a recording (default 25)")
     args = parser.parse_args(list(argv or []))

@@ -327,7 +327,9 @@ class FileWorkflow(QObject):
 
     def open_any(self, path: str | Path, fps: float | None = DEFAULT_FPS) -> bool:
         """``main.py AUDIO_OR_TAKE``: a take file opens, a recording becomes a new take
-        (at ``fps``; None asks)."""
+        (at ``fps``; None asks), an OpenFace CSV is imported as AU curves (Import AU Curves…)."""
+        if is_curve_path(path):
+            return self.import_curves(path)
         if is_audio_path(path):
             return self.new_from_audio(path, fps)
         return self.open(path)

@@ -8,6 +8,7 @@ core.audio.AudioLoadError naming the file.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from pathlib import Path
@@ -100,11 +101,12 @@ def import_audio_command(take: Take, path: str | os.PathLike, seconds: float | N
 
 
 def relink_audio_command(take: Take, path: str | os.PathLike) -> TakeEdit:
-    """Point a take whose recording went missing at its new place (offset and length kept)."""
+    """Point a take whose recording went missing at its new place (offset, length and the audio
+    entry's unknown fields kept)."""
     if take.audio is None:
         raise ValueError("relink_audio_command: the take has no audio to relink")
     p = os.path.normpath(str(Path(path).expanduser().absolute()))
-    return set_take_command(take, f"Relink audio {Path(p).name}", audio=AudioRef(p, take.audio.offset))
+    return set_take_command(take, f"Relink audio {Path(p).name}", audio=dataclasses.replace(take.audio, path=p))
 
 
 def missing_audio(take: Take) -> str | None:

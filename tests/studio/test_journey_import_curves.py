@@ -186,6 +186,22 @@ def test_dropping_an_openface_csv_imports_it_in_one_undo_step(open_window, qtbot
     assert not modals.unexpected
 
 
+def test_a_csv_on_the_command_line_is_imported_as_curves(open_window, qtbot, tmp_path, modals):
+    """``main.py perf.csv`` reaches FileWorkflow.open_any: the CSV's AUs come in as curves (it was
+    read as audio and refused)."""
+    before = keyed_take()
+    w = open_window(before)
+    csv_path = write_openface(tmp_path / "perf.csv", seconds=1.0, failed=())
+    assert w.files.open_any(str(csv_path))
+    take = w.document.take
+    assert take is not before and take.curves["AU12"] != before.curves["AU12"]
+    frames, values = lane_keys(w)
+    assert frames[-1] == 24.0 and np.max(np.abs(values - smile(frames / 25))) < 0.06
+    qtbot.keyClick(w.viewport, Qt.Key_Z, Qt.ControlModifier)
+    assert w.document.take is before
+    assert not modals.unexpected
+
+
 def test_ctrl_s_keeps_the_cameras_unknown_fields(open_window, qtbot, tmp_path, monkeypatch, modals):
     emz = tmp_path / "shot.emz"
     camera = CameraState(target=(0.0, 0.02, 0.0), yaw=10.0, pitch=5.0, distance=0.8, fov_y=30.0,

@@ -63,3 +63,14 @@ def test_bad_recordings_and_fps_are_named_and_write_nothing(tmp_path, capsys):
         main.main(["new", str(bad), "-o", str(tmp_path / "x.emz"), "--fps", "0"])
     assert "fps must be a positive number" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.mp3"]
+
+
+def test_relink_keeps_the_audio_entrys_offset_and_unknown_fields(tmp_path):
+    from core.anim.take import AudioRef, Take
+    from core.document.new_take import relink_audio_command
+
+    take = Take(audio=AudioRef(str(tmp_path / "gone.wav"), 0.25, extra={"x_gain_db": -3}))
+    after = relink_audio_command(take, tmp_path / "found.wav").after
+    assert after.audio.path == str(tmp_path / "found.wav")
+    assert after.audio.offset == 0.25
+    assert after.audio.extra == take.audio.extra and dict(after.audio.extra)
