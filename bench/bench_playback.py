@@ -139,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
 
         app = create_app()
         tmp = tempfile.mkdtemp()
-        w = MainWindow(settings=StudioSettings(Path(tmp) / "s.ini"), take=sample_take())
+        w = MainWindow(settings=StudioSettings(Path(tmp) / "s.ini"), take=sample_take(),
+                       autosave_dir=Path(tmp) / "autosave")
         w.resize(*(int(v) for v in args.size.split("x")))
         w.show()
         w.viewport.setFocus()

@@ -20,7 +20,8 @@ def main(argv: list[str] | None = None) -> int:
 
     app = create_app()
     tmp = tempfile.mkdtemp()
-    w = MainWindow(settings=StudioSettings(Path(tmp) / "s.ini"), take=Take(name="Bench", duration=100))
+    w = MainWindow(settings=StudioSettings(Path(tmp) / "s.ini"), take=Take(name="Bench", duration=100),
+                   autosave_dir=Path(tmp) / "autosave")
     w.resize(1280, 800)
     w.show()
 
