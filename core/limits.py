@@ -78,3 +78,7 @@ MAX_IMAGE_FILE_BYTES = 8192 * 8192 * 4 + 2**24
 #: units (a head is about 0.3 units across: a million units away it is far below one pixel, and
 #: the view matrix stays finite).
 MAX_SCENE_UNITS = 1e6
+
+#: Longest take name, in characters (it becomes a file name and the window title; file systems
+#: allow 255 bytes a name).
+MAX_NAME_CHARS = 255

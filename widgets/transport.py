@@ -69,6 +69,15 @@ def transport_icon(name: str, size: int = ICON_SIZE) -> QIcon:
     return icon
 
 
+
+def time_text(seconds: float) -> str:
+    """The time readout: M:SS.ss, or H:MM:SS.ss from an hour on."""
+    cs = int(round(max(seconds, 0.0) * 100))
+    h, rest = divmod(cs, 360000)
+    m, rest = divmod(rest, 6000)
+    sec = rest / 100
+    return f"{h}:{m:02d}:{sec:05.2f}" if h else f"{m}:{sec:05.2f}"
+
 class TransportBar(QWidget):
     play_toggled = Signal(bool)
     seek_requested = Signal(int)        # frame
@@ -179,6 +188,14 @@ class TransportBar(QWidget):
         for w in (self.slider, self.frame_box, self.loop_first, self.loop_last):
             with QSignalBlocker(w):
                 w.setRange(0, last)
+        # Readouts wide enough for the take's last frame (a 30-min take reads 29:59.96, a 4-hour
+        # one 3:59:59.96 and frame 359999), never narrower than before, so nothing is clipped.
+        digits = "0" * max(5, len(str(last)))
+        for box in (self.frame_box, self.loop_first, self.loop_last):
+            box.setFixedWidth(box.fontMetrics().horizontalAdvance(digits) + 26)
+        longest = "".join("0" if c.isdigit() else c for c in time_text(last / fps if fps > 0 else 0.0))
+        fm = self.time_label.fontMetrics()
+        self.time_label.setFixedWidth(max(fm.horizontalAdvance("00:00.00"), fm.horizontalAdvance(longest)) + 6)
         with QSignalBlocker(self.loop_last):
             self.loop_last.setValue(last)
 
@@ -186,8 +203,7 @@ class TransportBar(QWidget):
         for w in (self.slider, self.frame_box):
             with QSignalBlocker(w):
                 w.setValue(int(frame))
-        s = frame / self._fps
-        self.time_label.setText(f"{int(s // 60)}:{s % 60:05.2f}")
+        self.time_label.setText(time_text(frame / self._fps))
 
     def set_playing(self, playing: bool) -> None:
         with QSignalBlocker(self.play_button):

@@ -30,7 +30,7 @@ from core.aus import SPEECH_NAMES
 from core.camera import OrbitCamera
 from core.limits import (
     MAX_JSON_DEPTH, MAX_KEY_FRAME, MAX_KEY_VALUE, MAX_KEYS_PER_CHANNEL, MAX_KEYS_PER_TAKE, MAX_SCENE_UNITS,
-    MAX_TAKE_FILE_BYTES, MAX_TAKE_SECONDS, take_frames_problem,
+    MAX_NAME_CHARS, MAX_TAKE_FILE_BYTES, MAX_TAKE_SECONDS, take_frames_problem,
 )
 
 SCHEMA_NAME = "Take"
@@ -319,6 +319,8 @@ def _take_from_json(data: Any, path: str | os.PathLike) -> Take:
     version = schema_version(data, path)
     data = r.obj(upgrade(data, version, path), "(top level)")
     name = r.string(r.get(data, "name", "", "Untitled"), "name")
+    if len(name) > MAX_NAME_CHARS:
+        raise r.fail("name", f"{len(name):,} characters long; a take name is at most {MAX_NAME_CHARS}")
     fps = r.num(r.get(data, "fps", ""), "fps", positive=True)
     duration = r.num(r.get(data, "duration", ""), "duration", positive=True)
     if duration != int(duration):

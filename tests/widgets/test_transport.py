@@ -68,3 +68,22 @@ def test_play_button_shows_painted_pause_and_play_glyphs(qtbot):
     bar.set_playing(False)  # the studio stops playback (the end of the take): the Play glyph is back
     assert not bar.shows_pause() and bar.play_button.text() == "Play"
     assert not bar.play_button.isChecked()
+
+
+def test_readouts_of_a_long_take_are_not_clipped(qtbot):
+    """A 30-minute take reads 29:59.96 at its last frame and a 4-hour one 3:59:59.96 / 359999:
+    the time label and the frame box are wide enough for them (the text fits the label)."""
+    from PySide6.QtWidgets import QStyle, QStyleOptionSpinBox
+
+    bar = TransportBar()
+    qtbot.addWidget(bar)
+    for frames, fps, text in ((45000, 25.0, "29:59.96"), (360000, 25.0, "3:59:59.96"), (100, 25.0, "0:03.96")):
+        bar.set_duration(frames, fps)
+        bar.set_frame(frames - 1)
+        assert bar.time_label.text() == text
+        assert bar.time_label.fontMetrics().horizontalAdvance(text) <= bar.time_label.width() - 2
+        opt = QStyleOptionSpinBox()
+        bar.frame_box.initStyleOption(opt)
+        field = bar.frame_box.style().subControlRect(QStyle.CC_SpinBox, opt, QStyle.SC_SpinBoxEditField,
+                                                     bar.frame_box)
+        assert bar.frame_box.fontMetrics().horizontalAdvance(str(frames - 1)) <= field.width()
