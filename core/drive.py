@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import collections
 import threading
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Protocol, runtime_checkable
 
@@ -88,34 +89,63 @@ class SpeechCache:
 
     The one place the audio speech driver's output is kept: every driver of every take on the same
     clip (the viewport's, made anew for each edit, and an export's) reads it from here. Entries hold
-    their clip, so a clip's id is never reused while its entry lives; the least recently used entry
-    goes when more than ``max_entries`` are kept. Thread-safe: a clip is analysed once even when
-    the viewport's worker and an export ask at the same time.
+    only a weak reference to their clip, never the clip: a take's decoded recording (and its 16 kHz
+    analysis copy) goes as soon as nothing else uses it, e.g. when the studio opens another take,
+    and its entries go with it (a dead clip's keys are queued by the weakref callback and purged
+    on the next call: the callback may run inside a garbage collection while the lock is held, so
+    it takes no lock). The least recently used entry goes when more than ``max_entries`` are kept.
+    Thread-safe: a clip is analysed once even when the viewport's worker and an export ask at the
+    same time.
     """
 
     def __init__(self, max_entries: int = 8):
         self.max_entries = int(max_entries)
-        self._entries: collections.OrderedDict[tuple, tuple[object, np.ndarray]] = collections.OrderedDict()
+        # key -> (weakref to the clip, controls); key = (id(clip), fps, num_frames)
+        self._entries: collections.OrderedDict[tuple, tuple[weakref.ref, np.ndarray]] = collections.OrderedDict()
         self._lock = threading.Lock()
+        self._dead: collections.deque[int] = collections.deque()  # ids of clips that died; appended lock-free
         self.computed = 0  # analyses run so far (a miss)
+
+    def _on_clip_dead(self, ref: weakref.ref, clip_id: int) -> None:
+        # May run during GC anywhere, even inside ``with self._lock``: no lock here, only an append.
+        self._dead.append((clip_id, ref))
+
+    def _purge(self) -> None:
+        """Drop the entries of clips that died (under the lock)."""
+        while self._dead:
+            clip_id, ref = self._dead.popleft()
+            for key in [k for k, (r, _) in self._entries.items() if k[0] == clip_id and r is ref]:
+                del self._entries[key]
+        for key in [k for k, (r, _) in self._entries.items() if r() is None]:
+            del self._entries[key]
 
     def controls(self, clip: "AudioClip", fps: float, num_frames: int) -> np.ndarray:
         """Speech controls of ``clip`` at ``fps``: float [num_frames, 4], frame m at audio time m / fps."""
         key = (id(clip), float(fps), int(num_frames))
         with self._lock:
+            self._purge()
             hit = self._entries.get(key)
-            if hit is not None and hit[0] is clip:
+            if hit is not None and hit[0]() is clip:
                 self._entries.move_to_end(key)
                 return hit[1]
             from core.audio.speech_driver import speech_controls
 
             controls = np.asarray(speech_controls(clip.analysis(), float(fps), int(num_frames)))
             controls.setflags(write=False)  # shared by every driver: nobody may edit it
-            self._entries[key] = (clip, controls)
+            clip_id = id(clip)
+            ref = weakref.ref(clip, lambda r, clip_id=clip_id, cache=weakref.ref(self):
+                              cache() is not None and cache()._on_clip_dead(r, clip_id))
+            self._entries[key] = (ref, controls)
             self.computed += 1
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
             return controls
+
+    def __len__(self) -> int:
+        """Entries kept now (the dead clips' dropped first)."""
+        with self._lock:
+            self._purge()
+            return len(self._entries)
 
     def source(self, clip: "AudioClip") -> Callable[[float, int], np.ndarray]:
         """This cache over one clip as a driver's speech source: (fps, num_frames) -> [num_frames, 4]."""
@@ -124,6 +154,7 @@ class SpeechCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._dead.clear()
 
 
 #: The process-wide speech cache every driver uses unless given another.

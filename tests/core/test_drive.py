@@ -149,3 +149,35 @@ def test_the_model_hears_the_audio_where_the_take_places_it(model_driver, head, 
     # The rig's speech moves the same way: nothing at frame 2 (0.08 s) with the late start.
     _, speech = make_driver("rig", head, late, audio=clip).controls(np.array([2.0]))
     assert np.all(speech == 0)
+
+
+def test_the_speech_cache_does_not_keep_a_clip_alive(voice):
+    import gc
+    import weakref
+
+    cache = SpeechCache()
+    clip = load_audio(voice)
+    first = cache.controls(clip, 25.0, 10)
+    assert cache.controls(clip, 25.0, 10) is first and cache.computed == 1  # still a cache
+    ref = weakref.ref(clip)
+    del clip
+    gc.collect()
+    assert ref() is None  # the entry held only a weak reference
+    assert len(cache) == 0  # and the dead clip's entry went on the next call
+    other = load_audio(voice)
+    cache.controls(other, 25.0, 10)
+    assert cache.computed == 2 and len(cache) == 1  # a new clip (even at a reused id) is analysed anew
+
+
+def test_a_clip_dying_inside_the_cache_lock_does_not_deadlock(voice):
+    import gc
+
+    cache = SpeechCache()
+    clip = load_audio(voice)
+    cycle = [clip]
+    cycle.append(cycle)  # only the garbage collector frees it, whenever it runs
+    cache.controls(clip, 25.0, 5)
+    del clip, cycle
+    with cache._lock:  # the callback runs here, inside the lock (as a GC during controls() would)
+        gc.collect()
+    assert len(cache) == 0
