@@ -457,6 +457,10 @@ def parse_take_text(text: str, path: str | os.PathLike = "<memory>") -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
+        if exc.pos <= len(text) - len(text.lstrip()):  # not even the first character is JSON
+            start = " ".join(text.lstrip()[:24].split())
+            raise TakeFileError(path, f"not a take file: a take is a JSON object starting with '{{', this "
+                                      f"file starts with {start!r}") from None
         raise TakeFileError(path, f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
     except ValueError as exc:  # an integer of more than 4300 digits (Python's int_max_str_digits)
         why = "a number of more digits than Python reads" if "digits" in str(exc) else " ".join(str(exc).split())
