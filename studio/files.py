@@ -54,6 +54,19 @@ def _error_text(exc: BaseException, path) -> str:
     return text if str(path) in text else f"{path}: {text}"
 
 
+def move_aside(side: Path) -> Path:
+    """Rename a damaged autosave to ``<name>.damaged-<time>`` in its folder (kept, never deleted,
+    and no longer offered: only ``*.autosave`` files are). Raises OSError when it cannot."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = side.with_name(f"{side.name}.damaged-{stamp}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = side.with_name(f"{side.name}.damaged-{stamp}-{n}")
+    os.replace(side, target)
+    return target
+
+
 def recent_labels(files: list[str]) -> list[str]:
     """The Open Recent items: the file's name, and "name — folder" where two files share a name."""
     names = [Path(f).name for f in files]
@@ -135,9 +148,12 @@ class FileWorkflow(QObject):
     def _status(self, text: str, ms: int) -> None:
         self.window.statusBar().showMessage(text, ms)
 
-    def _set_document(self, document: Document) -> None:
+    def _set_document(self, document: Document, discard_old: bool = False) -> None:
         # The document shown so far was saved, discarded or clean (maybe_save): its side files
-        # that offer nothing go now, not on a tick that will never come.
+        # that offer nothing go now, not on a tick that will never come. Its autosave goes only
+        # here, once the new take has replaced it (``discard_old``: Discard was answered).
+        if discard_old:
+            self.autosaver.discard()
         self.autosaver.cleanup()
         self.autosaver = Autosaver(document, interval_s=self.autosaver.interval_s, untitled_path=self.untitled_path)
         self.window.set_document(document)
@@ -162,66 +178,140 @@ class FileWorkflow(QObject):
         return QMessageBox.StandardButton(self._exec(box))
 
     def maybe_save(self) -> bool:
-        """True when it is fine to drop the current document."""
-        if not self.document.is_dirty:
-            return True
-        answer = self.ask_unsaved()
-        if answer == QMessageBox.Save:
-            return self.save()
-        if answer == QMessageBox.Discard:
+        """True when it is fine to drop the current document (the window closes: Discard removes
+        its autosave now)."""
+        answer = self._ask_replace()
+        if answer == "discard":
             # The edits are thrown away on purpose: the next start must not offer to recover them.
             self.autosaver.discard()
-            return True
-        return False
+        return answer is not None
 
-    def ask_recover(self, path: Path, recovery: Path) -> bool:
+    def _ask_replace(self) -> str | None:
+        """The unsaved-changes prompt before another take replaces this one: "clean" (nothing to
+        ask), "saved", "discard" (the caller passes ``discard_old`` to ``_set_document``, so the
+        autosave goes only once the new take is shown) or None (Cancel, or the save failed)."""
+        if not self.document.is_dirty:
+            return "clean"
+        answer = self.ask_unsaved()
+        if answer == QMessageBox.Save:
+            return "saved" if self.save() else None
+        if answer == QMessageBox.Discard:
+            return "discard"
+        return None
+
+    def ask_recover(self, path: Path, recovery: Path) -> str | None:
+        """Yes: "recover"; No: "saved" (the saved file opens and the autosave is deleted once it
+        is shown); Cancel or Esc: None (nothing opens, the autosave stays)."""
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(recovery.stat().st_mtime))
         box = QMessageBox(QMessageBox.Question, "Recover autosave",
-                          f"An autosave newer than {path.name} was found.",
-                          QMessageBox.Yes | QMessageBox.No, self.window)
+                          f"An autosave newer than {path.name} was found ({recovery.name}, saved {when}).",
+                          QMessageBox.Yes | QMessageBox.No | QMessageBox.Cancel, self.window)
         box.setObjectName("recover_box")
-        box.setInformativeText("Recover the autosaved edits? (No opens the saved file.)")
-        return self._exec(box) == QMessageBox.Yes
+        box.setInformativeText("Recover the autosaved edits? Yes opens them as unsaved changes; No opens the "
+                               "saved file and deletes the autosave; Cancel opens nothing and keeps it.")
+        box.setDefaultButton(QMessageBox.Yes)
+        box.setEscapeButton(QMessageBox.Cancel)
+        answer = self._exec(box)
+        return {QMessageBox.Yes: "recover", QMessageBox.No: "saved"}.get(QMessageBox.StandardButton(answer))
+
+    def tell_damaged(self, side: Path, exc: BaseException, then: str) -> Path | None:
+        """A damaged autosave: move it aside (kept, not offered again) and say so in a box that
+        waits for OK (one prompt at a time: the next one comes after it). Returns where it went."""
+        problem = _error_text(exc, side)
+        try:
+            moved = move_aside(side)
+            where = f"It was kept as {moved} and will not be offered again."
+        except OSError as err:
+            moved = None
+            where = f"It could not be moved aside ({err}); it stays where it is."
+        box = QMessageBox(QMessageBox.Warning, "Damaged autosave",
+                          f"The autosave {side} cannot be read:\n{problem}", QMessageBox.Ok, self.window)
+        box.setObjectName("damaged_autosave_box")
+        box.setInformativeText(f"{where} {then}")
+        self.window.last_error = f"{box.text()}\n{box.informativeText()}"
+        self._status(f"Damaged autosave {side.name}: {where}", 8000)
+        self._exec(box)
+        return moved
 
     # -- new / open
     def new(self) -> bool:
-        if not self.maybe_save():
+        answer = self._ask_replace()
+        if answer is None:
             return False
         from core.anim import Take
 
-        self._set_document(Document(Take(name="Untitled", fps=25.0, duration=250)))
+        self._set_document(Document(Take(name="Untitled", fps=25.0, duration=250)), answer == "discard")
         return True
 
     def open(self, path: str | Path | None = None) -> bool:
-        if not self.maybe_save():
-            return False
+        """File > Open, Open Recent, a dropped take: the file is chosen and read first; only then
+        is the current take's unsaved-changes prompt asked (a cancelled dialog or a broken file
+        leaves the current take and its autosave as they were)."""
         if path is None:
             path, _ = QFileDialog.getOpenFileName(self.window, "Open take", "", FILE_FILTER)
             if not path:
                 return False
-        return self.open_path(path)
+        read = self._read_take(Path(path), offer_recovery=True)
+        if read is None:
+            return False
+        answer = self._ask_replace()
+        if answer is None:
+            return False
+        return self._show_read(Path(path), read, discard_old=answer == "discard")
 
     def open_path(self, path: str | Path, offer_recovery: bool = True) -> bool:
-        """Open a take file; a bad file gets an error dialog and leaves the current take as it was."""
+        """Open a take file (no unsaved-changes prompt: ``open`` asks it); a bad file gets an error
+        dialog and leaves the current take as it was."""
         path = Path(path)
-        source = path
+        read = self._read_take(path, offer_recovery)
+        return read is not None and self._show_read(path, read)
+
+    def _read_take(self, path: Path, offer_recovery: bool):
+        """Read ``path`` and, when the user recovers it, its newer autosave: (saved take or None,
+        recovered take or None, the autosave file, delete it once shown), or None after an error
+        box (nothing changed). A damaged autosave is moved aside and the saved file is read."""
         recovery = find_recovery(path) if offer_recovery else None
-        if recovery is not None and self.ask_recover(path, recovery):
-            source = recovery
-        try:
-            take = load_take(source)
-            saved = load_take(path) if source is not path and path.exists() else None
-        except Exception as exc:  # noqa: BLE001 - whatever a loader raises is shown, never fatal
-            self.window.show_error("Cannot open take", _error_text(exc, source))
-            if not path.exists():
-                self.rebuild_recent_menu(self.settings.remove_recent(path))
-            return False
-        if source is path:
-            self._set_document(Document(take, path))
+        recovered = None
+        delete_side = False
+        if recovery is not None:
+            try:
+                candidate = load_take(recovery)
+            except Exception as exc:  # noqa: BLE001 - a damaged autosave is said and set aside
+                self.tell_damaged(recovery, exc, f"Opening the saved file {path.name}.")
+                recovery = None
+            else:
+                answer = self.ask_recover(path, recovery)
+                if answer is None:
+                    return None
+                if answer == "recover":
+                    recovered = candidate
+                else:
+                    delete_side = True
+        saved = None
+        if recovered is None or path.exists():
+            try:
+                saved = load_take(path)
+            except Exception as exc:  # noqa: BLE001 - whatever a loader raises is shown, never fatal
+                self.window.show_error("Cannot open take", _error_text(exc, path))
+                if not path.exists():
+                    self.rebuild_recent_menu(self.settings.remove_recent(path))
+                return None
+        return saved, recovered, recovery, delete_side
+
+    def _show_read(self, path: Path, read, discard_old: bool = False) -> bool:
+        saved, recovered, recovery, delete_side = read
+        if recovered is None:
+            self._set_document(Document(saved, path), discard_old)
+            if delete_side and recovery is not None:  # No at the recovery prompt: as it said
+                try:
+                    recovery.unlink()
+                except OSError:
+                    pass
         else:
             # The recovered edits are one undoable step on top of the saved file, and unsaved.
-            self._set_document(Document(saved if saved is not None else take, path))
-            self.window.push(TakeEdit("Recover autosave", self.document.take, take))
-            self.autosaver.adopt(source)  # undone to the saved file or discarded: it goes
+            self._set_document(Document(saved if saved is not None else recovered, path), discard_old)
+            self.window.push(TakeEdit("Recover autosave", self.document.take, recovered))
+            self.autosaver.adopt(recovery)  # undone to the saved file or discarded: it goes
         self.rebuild_recent_menu(self.settings.add_recent(path))
         self._status(f"Opened {path}", 4000)
         return True
@@ -260,7 +350,7 @@ class FileWorkflow(QObject):
         finally:
             dialog.deleteLater()
 
-    def new_from_audio(self, path: str | Path | None = None, fps: float | None = None) -> bool:
+    def new_from_audio(self, path: str | Path | None = None, fps: float | None = None, clip=None) -> bool:
         """File > New From Audio: pick a recording (unless ``path``), then the frame rate (unless
         ``fps``), then the usual unsaved-changes prompt; the new take is as long as the
         recording. A file that cannot be decoded gets an error naming it and the current take
@@ -269,7 +359,7 @@ class FileWorkflow(QObject):
             path = self._pick_audio("New take from audio")
             if path is None:
                 return False
-        clip = self._decode(path)
+        clip = clip if clip is not None else self._decode(path)
         if clip is None:
             return False
         if fps is None:
@@ -282,20 +372,21 @@ class FileWorkflow(QObject):
         except Exception as exc:  # noqa: BLE001 - shown, never fatal
             self._audio_error(exc, path)
             return False
-        if not self.maybe_save():
+        answer = self._ask_replace()
+        if answer is None:
             return False
-        self._set_document(Document(take))
+        self._set_document(Document(take), answer == "discard")
         self._status(f"New take from {Path(path).name}: {take.duration} frames at {take.fps:g} fps", 6000)
         return True
 
-    def import_audio(self, path: str | Path | None = None) -> bool:
+    def import_audio(self, path: str | Path | None = None, clip=None) -> bool:
         """File > Import Audio: attach a recording to the current take, one undoable edit (the
         take grows to cover a longer recording in the same step)."""
         if path is None:
             path = self._pick_audio("Import audio")
             if path is None:
                 return False
-        clip = self._decode(path)
+        clip = clip if clip is not None else self._decode(path)
         if clip is None:
             return False
         self.window.push(import_audio_command(self.document.take, path, seconds=clip.duration))
@@ -359,13 +450,18 @@ class FileWorkflow(QObject):
                 return self.import_curves(p)
             if not is_audio_path(p):
                 return self.open(p)
+            # The file is decoded before anything is asked: one that is not audio gets an error
+            # naming it, and the take stays as it was.
+            clip = self._decode(p)
+            if clip is None:
+                return False
             if self.document.take.audio is None:
-                return self.new_from_audio(p)
+                return self.new_from_audio(p, clip=clip)
             choice = self.ask_drop_choice(Path(p).name)
             if choice == "import":
-                return self.import_audio(p)
+                return self.import_audio(p, clip=clip)
             if choice == "new":
-                return self.new_from_audio(p)
+                return self.new_from_audio(p, clip=clip)
             return False
         return False
 
@@ -508,15 +604,17 @@ class FileWorkflow(QObject):
             self._status(f"Autosaved to {written.name}", 3000)
 
     # -- untitled autosaves of instances that are gone
-    def ask_recover_untitled(self, side: Path) -> str:
+    def ask_recover_untitled(self, side: Path, name: str | None = None) -> str:
         """Recover / Discard / Not Now for an untitled autosave: "recover", "discard" or "later"
         (Not Now, or Esc: it is offered again at the next start)."""
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(side.stat().st_mtime))
+        what = f"an untitled take (“{name}”)" if name else "an untitled take"
         box = QMessageBox(QMessageBox.Question, "Recover untitled take",
-                          "EmoZone Studio closed without saving an untitled take.", QMessageBox.NoButton,
+                          f"EmoZone Studio closed without saving {what}.", QMessageBox.NoButton,
                           self.window)
         box.setObjectName("recover_untitled_box")
-        box.setInformativeText(f"It was autosaved at {when}. Recover it as an unsaved take, or discard it?")
+        box.setInformativeText(f"It was autosaved at {when} in {side.name}. Recover it as an unsaved take, "
+                               "discard it (the autosave is deleted), or decide at the next start (Not Now)?")
         box.setDetailedText(str(side))
         recover = box.addButton("&Recover", QMessageBox.AcceptRole)
         recover.setObjectName("recover_untitled")
@@ -543,12 +641,21 @@ class FileWorkflow(QObject):
             return False
         self._recovery_offered = True
         for side in find_untitled_recoveries(self.autosave_dir):
+            # Read before asking: a damaged one is said (naming it) and set aside, one prompt at a
+            # time, and the next one is offered.
             try:
-                answer = self.ask_recover_untitled(side)
+                take = load_take(side)
+            except Exception as exc:  # noqa: BLE001 - said and set aside, never fatal
+                if not side.exists():  # removed meanwhile (another instance took it)
+                    continue
+                self.tell_damaged(side, exc, "The untitled take it held cannot be recovered.")
+                continue
+            try:
+                answer = self.ask_recover_untitled(side, take.name)
             except OSError:  # removed meanwhile (another instance took it)
                 continue
             if answer == "recover":
-                return self.recover_untitled(side)
+                return self.recover_untitled(side, take)
             if answer == "discard":
                 try:
                     side.unlink()
@@ -560,18 +667,21 @@ class FileWorkflow(QObject):
             return False
         return False
 
-    def recover_untitled(self, side: Path) -> bool:
+    def recover_untitled(self, side: Path, take=None) -> bool:
         """Show an untitled autosave as an unsaved, untitled take (one undoable step on top of the
-        take shown before); it becomes this window's own side file."""
+        take shown before); it becomes this window's own side file. A damaged one is moved aside
+        (``tell_damaged``)."""
         side = Path(side)
-        try:
-            take = load_take(side)
-        except Exception as exc:  # noqa: BLE001 - shown, never fatal
-            self.window.show_error("Cannot recover autosave", _error_text(exc, side))
+        if take is None:
+            try:
+                take = load_take(side)
+            except Exception as exc:  # noqa: BLE001 - said and set aside, never fatal
+                self.tell_damaged(side, exc, "The untitled take it held cannot be recovered.")
+                return False
+        answer = self._ask_replace()
+        if answer is None:
             return False
-        if not self.maybe_save():
-            return False
-        self._set_document(Document(self.document.take))
+        self._set_document(Document(self.document.take), answer == "discard")
         self.window.push(TakeEdit("Recover autosave", self.document.take, take))
         own = self.autosaver.target()
         if own is not None:
