@@ -17,14 +17,15 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QPushButton
 
-from core.anim import Take
-from core.document import autosave_path, save_take
+from core.anim import Curve, Keyframe, Take
+from core.document import autosave_path, find_recovery, save_take
 from core.document.document import find_untitled_recoveries
 from studio.files import default_autosave_dir
 
-from .test_journey_files import Modals, click_named, click_standard
+from .test_journey_files import Modals, click_named, click_standard, patch_open_dialog
 from .windows import wait_current
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -342,3 +343,159 @@ def test_main_py_offers_an_untitled_autosave_at_start_up_and_shows_it(qtbot, tmp
     assert any(line.startswith("UNDONE ") and line.endswith(" False") for line in lines)
     assert "Destroyed while thread" not in proc.stderr
     assert untitled_sides() == []  # recovered, then undone to clean and closed: nothing is left
+
+
+# ------------------------------------------------------------------ damaged autosaves (issue 12)
+
+
+def click_ok_and_keep_text(texts: list):
+    """Answer a box with OK, keeping what it said (its text and informative text)."""
+    def answer(box):
+        texts.append(box.text() + "\n" + box.informativeText())
+        QTest.mouseClick(box.button(QMessageBox.Ok), Qt.LeftButton)
+    return answer
+
+
+def _good_take_with_damaged_autosave(tmp_path: Path) -> tuple[Path, Path, bytes]:
+    good = tmp_path / "good.emz"
+    save_take(Take(name="good", duration=30).with_curve("AU12", Curve((Keyframe(3, 2.0),))), good)
+    side = autosave_path(good)
+    save_take(Take(name="good", duration=30).with_curve("AU12", Curve((Keyframe(3, 4.0),))), side)
+    damaged = side.read_bytes()[: len(side.read_bytes()) // 2]  # cut off mid-way, as a full disk leaves it
+    side.write_bytes(damaged)
+    st = good.stat()
+    os.utime(side, ns=(st.st_mtime_ns + 10**9,) * 2)  # newer than good.emz: it is offered
+    return good, side, damaged
+
+
+def _aside(side: Path) -> list[Path]:
+    return sorted(side.parent.glob(side.name + ".damaged-*"))
+
+
+def test_a_damaged_autosave_is_named_kept_aside_and_the_saved_file_opens(open_window, qtbot, tmp_path,
+                                                                        monkeypatch, modals):
+    good, side, damaged = _good_take_with_damaged_autosave(tmp_path)
+    w = open_window()
+    texts: list[str] = []
+    modals.expect("damaged_autosave_box", click_ok_and_keep_text(texts))
+    patch_open_dialog(monkeypatch, good, good)
+    qtbot.keyClick(w.viewport, Qt.Key_O, Qt.ControlModifier)
+    # The take is open, as saved, and clean.
+    assert w.document.path == good and w.document.take.name == "good" and not w.document.is_dirty
+    assert [(k.frame, k.value) for k in w.document.take.curves["AU12"].keys] == [(3, 2.0)]
+    assert w.windowTitle() == "EmoZone Studio - good"
+    # What the user read: the autosave by name, the problem, and where it went.
+    assert modals.seen == ["damaged_autosave_box"] and not modals.unexpected
+    (moved,) = _aside(side)
+    assert str(side) in texts[0] and "JSON" in texts[0] and str(moved) in texts[0]
+    # Nothing lost: the damaged bytes are kept, aside, and are not offered again.
+    assert not side.exists() and moved.read_bytes() == damaged
+    assert find_recovery(good) is None
+    qtbot.keyClick(w.viewport, Qt.Key_O, Qt.ControlModifier)
+    assert w.document.path == good and modals.seen == ["damaged_autosave_box"] and not modals.unexpected
+
+
+def _good_take_with_autosave(tmp_path: Path) -> tuple[Path, Path]:
+    good = tmp_path / "good.emz"
+    save_take(Take(name="good", duration=30), good)
+    side = autosave_path(good)
+    save_take(Take(name="good", duration=30).with_curve("AU12", Curve((Keyframe(5, 4.0),))), side)
+    os.utime(side, ns=(good.stat().st_mtime_ns + 10**9,) * 2)
+    return good, side
+
+
+def test_no_at_the_recovery_prompt_opens_the_saved_file_and_cancel_keeps_everything(open_window, qtbot, tmp_path,
+                                                                                   monkeypatch, modals):
+    good, side = _good_take_with_autosave(tmp_path)
+    w = open_window()
+    key_au12(qtbot, w, 1.0)
+    edited = w.document.take
+    texts = []
+
+    def cancel(box):
+        texts.append(box.text() + "\n" + box.informativeText())
+        QTest.keyClick(box, Qt.Key_Escape)
+    modals.expect("recover_box", cancel)
+    patch_open_dialog(monkeypatch, good, good)
+    qtbot.keyClick(w.viewport, Qt.Key_O, Qt.ControlModifier)
+    # Esc / Cancel: nothing opens, nothing is asked about the current edits, the autosave stays.
+    assert w.document.take is edited and w.document.is_dirty and side.exists()
+    assert "good.emz.autosave" in texts[0] and "No opens the saved file and deletes the autosave" in texts[0]
+    # No: the saved file opens (after the unsaved-changes prompt), and its autosave is deleted, as said.
+    modals.expect("recover_box", click_standard(QMessageBox.No))
+    modals.expect("unsaved_box", click_standard(QMessageBox.Discard))
+    qtbot.keyClick(w.viewport, Qt.Key_O, Qt.ControlModifier)
+    assert w.document.path == good and w.document.take.curves["AU12"].keys == () and not w.document.is_dirty
+    assert not side.exists()
+    assert modals.seen == ["recover_box", "recover_box", "unsaved_box"] and not modals.unexpected
+
+
+def _gone_pid() -> int:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    return gone.pid
+
+
+def _untitled_side(stamp: str, take: Take | None) -> Path:
+    side = default_autosave_dir() / f"untitled-{stamp}-{_gone_pid()}.emz.autosave"
+    side.parent.mkdir(parents=True, exist_ok=True)
+    if take is None:
+        side.write_text('{"schema": "Take.3", "name": "half a ta')  # cut off mid-write
+    else:
+        save_take(take, side)
+    return side
+
+
+def test_a_damaged_untitled_autosave_is_named_set_aside_and_the_next_one_offered(open_window, qtbot, modals):
+    readable = _untitled_side("20260101-110000.000000",
+                              Take(name="Lost work", duration=40).with_curve("AU12", Curve((Keyframe(0, 4.25),))))
+    os.utime(readable, ns=(10**18,) * 2)
+    damaged = _untitled_side("20260101-120000.000000", None)
+    os.utime(damaged, ns=(2 * 10**18,) * 2)  # the newest: offered first
+    assert find_untitled_recoveries(default_autosave_dir()) == [damaged, readable]
+    texts, offers = [], []
+
+    def recover(box):
+        offers.append(box.text() + "\n" + box.informativeText())
+        QTest.mouseClick(box.findChild(QPushButton, "recover_untitled"), Qt.LeftButton)
+    modals.expect("damaged_autosave_box", click_ok_and_keep_text(texts))
+    modals.expect("recover_untitled_box", recover)
+    w = open_window()
+    assert w.files.offer_untitled_recovery()  # what studio/app.py does at start-up
+    assert modals.seen == ["damaged_autosave_box", "recover_untitled_box"] and not modals.unexpected
+    (moved,) = _aside(damaged)
+    assert str(damaged) in texts[0] and str(moved) in texts[0]
+    assert moved.read_text().startswith('{"schema": "Take.3"')  # kept, not deleted
+    # The offer names the take, the file and when it was saved.
+    assert "Lost work" in offers[0] and readable.name in offers[0] and "autosaved at" in offers[0]
+    take = w.document.take
+    assert take.name == "Lost work" and [(k.frame, k.value) for k in take.curves["AU12"].keys] == [(0, 4.25)]
+    assert w.document.is_dirty and find_untitled_recoveries(default_autosave_dir()) == []
+
+
+def test_main_py_with_a_take_and_a_damaged_untitled_autosave_asks_one_thing_at_a_time(qtbot, tmp_path, modals):
+    damaged = _untitled_side("20260101-120000.000000", None)
+    good, side = _good_take_with_autosave(tmp_path)
+    order = []
+
+    def ok(box):
+        order.append(("damaged", len([b for b in QApplication.topLevelWidgets()
+                                      if isinstance(b, QMessageBox) and b.isVisible()])))
+        QTest.mouseClick(box.button(QMessageBox.Ok), Qt.LeftButton)
+
+    def yes(box):
+        order.append(("recover", len([b for b in QApplication.topLevelWidgets()
+                                      if isinstance(b, QMessageBox) and b.isVisible()])))
+        QTest.mouseClick(box.button(QMessageBox.Yes), Qt.LeftButton)
+    modals.expect("damaged_autosave_box", ok)
+    modals.expect("recover_box", yes)
+
+    def inspect(win, seen):
+        seen["path"], seen["dirty"] = win.document.path, win.document.is_dirty
+        seen["keys"] = [(k.frame, k.value) for k in win.document.take.curves["AU12"].keys]
+
+    seen = _run_studio(qtbot, tmp_path, [str(good)], inspect, ready=lambda w: w.document.path == good)
+    # The damaged box came alone and was answered before the take's question came up.
+    assert order == [("damaged", 1), ("recover", 1)] and not modals.unexpected
+    assert seen["path"] == good and seen["dirty"] and seen["keys"] == [(5, 4.0)]
+    assert not damaged.exists() and len(_aside(damaged)) == 1
