@@ -230,6 +230,14 @@ def speech_track_of_span(path, fps: float, offset_s: float, num_frames: int, lo:
     return SpeechTrack(controls, fps, offset_s, first=a0, total=num_frames)
 
 
+def _recording_problem(path, exc: Exception) -> str:
+    """One line: the take's recording cannot be read, naming the file and the problem (no class name)."""
+    text = " ".join(str(exc).split())
+    if str(path) not in text and Path(str(path)).name not in text:
+        text = f"{path}: {text}"
+    return f"cannot read the take's recording: {text}"
+
+
 class _TakeAudio:
     """Marker default for a driver's ``audio``: load the take's own audio file on first use."""
 
@@ -280,8 +288,7 @@ class _TakeDriver:
                         try:
                             self._audio = load_audio(self.take.audio.path)
                         except (AudioLoadError, OSError) as exc:
-                            raise DriveError(f"{self.take.audio.path}: cannot drive the take from its "
-                                             f"audio: {exc}") from exc
+                            raise DriveError(_recording_problem(self.take.audio.path, exc)) from exc
         return self._audio
 
     def _needs_audio(self) -> bool:
@@ -305,7 +312,7 @@ class _TakeDriver:
             try:
                 self._speech = speech_track_of_span(self.take.audio.path, self.fps, offset, num, lo, hi)
             except (AudioLoadError, OSError) as exc:
-                raise DriveError(f"{self.take.audio.path}: cannot drive the take from its audio: {exc}") from exc
+                raise DriveError(_recording_problem(self.take.audio.path, exc)) from exc
             return self._speech
         if source is None:
             clip = self.audio_clip()

@@ -88,7 +88,9 @@ def run(args) -> int:
             from core.head import default_head
 
             head = default_head()
-        result = export_take(take, head, options, progress=None if args.quiet else TextProgress("export", "frames"))
+        warnings: list[str] = []  # e.g. a missing recording: exported without sound, said once at the end
+        result = export_take(take, head, options, progress=None if args.quiet else TextProgress("export", "frames"),
+                             warn=warnings.append)
     except ExportCancelled:
         print("export cancelled", file=sys.stderr)
         return 1
@@ -100,4 +102,6 @@ def run(args) -> int:
         print(f"wrote {len(result.files)} files ({what}): {result.files[0]} ... {result.files[-1]}")
     else:
         print(f"wrote {result.path} ({result.format}, {what})")
+    for line in warnings:
+        print(f"warning: {line}", file=sys.stderr)
     return 0

@@ -9,9 +9,16 @@
 Bounded queues keep at most ``options.queue`` chunks in flight per stage, so memory stays
 bounded whatever the take's length. Any failure or a cancel stops every stage, the writer's
 staged output is removed and the error is raised in the caller's thread.
+
+A take whose recording is missing (the file is gone) exports as the studio plays it: without
+sound (no audio track in an MP4; the speech controls the audio drives are silent) and with one
+warning line (``missing_recording_warning``) handed to ``warn``. A recording that is there but
+cannot be read stops the export with an ExportError naming the file and the problem.
 """
 from __future__ import annotations
 
+import dataclasses
+import logging
 import queue
 import threading
 from pathlib import Path
@@ -30,6 +37,8 @@ from core.export.options import (
 )
 
 ProgressCallback = Callable[[int, int], None]
+WarnCallback = Callable[[str], None]
+log = logging.getLogger(__name__)
 _POLL_S = 0.05
 _DONE = object()
 
@@ -88,6 +97,28 @@ def default_camera(cloud, options: ExportOptions, width: int, height: int):
     return orbit.camera(width, height)
 
 
+def missing_recording(take) -> Path | None:
+    """The take's recording when the take has one and its file is gone (None otherwise)."""
+    if take.audio is None:
+        return None
+    path = Path(take.audio.path)
+    return None if path.exists() else path
+
+
+def missing_recording_warning(path: str | Path) -> str:
+    """The one line an export of a take whose recording is missing says (CLI and studio)."""
+    return f"exported without sound: the recording {path} is missing; relink it in the studio"
+
+
+def _audio_error(take, exc: Exception) -> ExportError:
+    """An unreadable (present but damaged) recording: one line naming the file, no class name."""
+    text = " ".join(str(exc).split())
+    name = str(take.audio.path)
+    if name not in text and Path(name).name not in text:
+        text = f"{name}: {text}"
+    return ExportError(f"cannot read the take's recording: {text}")
+
+
 def _load_audio_segment(take, start_s: float, duration_s: float):
     """The take's audio under the exported time span: (float32 [S, C], rate) or (None, None).
 
@@ -95,27 +126,36 @@ def _load_audio_segment(take, start_s: float, duration_s: float):
     rate), silence where the recording does not reach (before 0 or after its end)."""
     if take.audio is None:
         return None, None
-    from core.audio.decode import open_audio
+    from core.audio.decode import AudioLoadError, open_audio
 
-    src = open_audio(take.audio.path)
+    try:
+        src = open_audio(take.audio.path)
+    except (AudioLoadError, OSError) as exc:
+        raise _audio_error(take, exc) from exc
     rate = src.sample_rate
     n = int(round(duration_s * rate))
     first = int(round((start_s - take.audio.offset) * rate))
     seg = np.zeros((n, src.channels), np.float32)
     lo, hi = max(first, 0), min(first + n, src.num_samples)
     if hi > lo:
-        seg[lo - first:hi - first] = src.read(lo, hi)
+        try:
+            seg[lo - first:hi - first] = src.read(lo, hi)
+        except (AudioLoadError, OSError) as exc:
+            raise _audio_error(take, exc) from exc
     return seg, rate
 
 
 def export_take(take, head, options: ExportOptions, progress: ProgressCallback | None = None,
-                cancel: CancelToken | None = None, driver=None) -> ExportResult:
+                cancel: CancelToken | None = None, driver=None, warn: WarnCallback | None = None) -> ExportResult:
     """Export ``take`` as ``options`` say; blocks until done (call it from a worker thread in a GUI).
 
     head: the core.head.Head to deform (used for the default driver and camera framing);
     driver: any core.drive.Driver (default: core.drive.make_driver(options.driver, head, take,
     checkpoint=options.checkpoint)).
     progress(done, total) is called from the caller's thread after each written frame.
+    warn(line) is called from the caller's thread, before any frame, for each thing the export
+    does differently from what the take asks (default: logged as a warning): today one, a take
+    whose recording is missing exports without sound (``missing_recording_warning``).
     Raises ExportError (bad options, unwritable target, a failing stage wraps its cause),
     ExportCancelled when ``cancel`` fires; in both cases nothing is left at the target."""
     fmt = options.resolved_format()
@@ -124,6 +164,11 @@ def export_take(take, head, options: ExportOptions, progress: ProgressCallback |
     total = len(frames)
     cancel = cancel or CancelToken()
     row = FORMAT_BY_NAME[fmt]
+    gone = missing_recording(take)
+    if gone is not None:
+        # As the studio plays it: no sound, and the speech the audio drives is silent.
+        take = dataclasses.replace(take, audio=None)
+        (warn or log.warning)(missing_recording_warning(gone))
     if driver is None:
         from core.drive import make_driver
 
@@ -136,6 +181,7 @@ def export_take(take, head, options: ExportOptions, progress: ProgressCallback |
             driver = make_driver(options.driver, head, take, **extra, **span)
 
     if row.kind == "curves":
+        from core.drive import DriveError
         from core.export.curves import write_curves
 
         if cancel.cancelled:
@@ -152,6 +198,8 @@ def export_take(take, head, options: ExportOptions, progress: ProgressCallback |
                          cancel=cancel)
         except OSError as exc:
             raise ExportError(f"{path}: cannot write the curves: {exc}") from exc
+        except DriveError as exc:  # the take's recording cannot be read: one line naming it
+            raise ExportError(f"{path}: {' '.join(str(exc).split())}") from exc
         return ExportResult(path, fmt, total, out_fps, (path,))
 
     width, height = options.output_size()
@@ -249,6 +297,10 @@ def _raise_stage_error(stages, path: Path) -> None:
             err = s.error
             if isinstance(err, ExportError):
                 raise err
+            from core.drive import DriveError
+
+            if isinstance(err, DriveError):  # names the file and the problem: said as it is
+                raise ExportError(f"{path}: {' '.join(str(err).split())}") from err
             raise ExportError(f"{path}: {s.name.split('-')[1]} failed: {type(err).__name__}: {err}") from err
 
 
