@@ -22,10 +22,12 @@ from core.export.options import EXPORT_FORMATS, FORMAT_BY_NAME
 
 class ExportJob(QThread):
     """core.export.export_take on a worker thread. Signals arrive on the GUI thread:
-    ``progress(done, total)``, then exactly one of ``succeeded(ExportResult)``,
+    ``progress(done, total)``, ``warned(line)`` for what the export does differently from the take
+    (a missing recording: exported without sound), then exactly one of ``succeeded(ExportResult)``,
     ``failed(message)`` or ``cancelled()``."""
 
     progress = Signal(int, int)
+    warned = Signal(str)
     succeeded = Signal(object)
     failed = Signal(str)
     cancelled = Signal()
@@ -46,7 +48,7 @@ class ExportJob(QThread):
 
         try:
             result = export_take(self.take, self.head, self.options, progress=self.progress.emit,
-                                 cancel=self.token, driver=self.driver)
+                                 cancel=self.token, driver=self.driver, warn=self.warned.emit)
         except ExportCancelled:
             self.cancelled.emit()
         except ExportError as exc:
@@ -238,8 +240,10 @@ class ExportDialog(QDialog):
         w = self.window_
         take = w.document.take
         self.result = None
+        self.warnings = []
         self.job = ExportJob(take, w.engine.head, options, driver=w.engine.export_driver(take), parent=self)
         self.job.progress.connect(self._on_progress)
+        self.job.warned.connect(self.warnings.append)
         self.job.succeeded.connect(self._on_succeeded)
         self.job.failed.connect(self._on_failed)
         self.job.cancelled.connect(self._on_cancelled)
@@ -273,8 +277,13 @@ class ExportDialog(QDialog):
 
     def _on_succeeded(self, result) -> None:
         self.result = result
-        self.status_label.setText(f"Wrote {result.frames} frames to {result.path}")
-        self.window_.statusBar().showMessage(f"Exported {result.path}", 6000)
+        wrote = f"Wrote {result.frames} frames to {result.path}"
+        if self.warnings:  # e.g. the recording is missing: said in the summary and the status bar
+            self.status_label.setText("\n".join([wrote, *(w[:1].upper() + w[1:] for w in self.warnings)]))
+            self.window_.statusBar().showMessage(f"Exported {result.path}; {'; '.join(self.warnings)}", 12000)
+        else:
+            self.status_label.setText(wrote)
+            self.window_.statusBar().showMessage(f"Exported {result.path}", 6000)
 
     def _on_failed(self, message: str) -> None:
         self.status_label.setText("Export failed")

@@ -1,4 +1,5 @@
 """File > Export from the real window: an MP4 read back with PyAV, curves, cancel, errors."""
+import dataclasses
 import json
 
 import numpy as np
@@ -175,3 +176,49 @@ def test_the_format_menu_is_the_export_table(open_window, qtbot, tmp_path):
         assert d.background_button.isEnabled() == ("background" in row.options)
         seen.append(d.fmt())
     assert seen == [row.name for row in EXPORT_FORMATS] and combo.count() == len(EXPORT_FORMATS)
+
+
+def test_a_take_whose_recording_is_missing_exports_without_sound_and_says_so(open_window, qtbot, tmp_path):
+    """Open a take whose recording is gone, Continue Silently, File > Export MP4: every frame, no
+    audio track, and the summary and the status bar name the missing file."""
+    import av
+
+    from core.anim import AudioRef
+    from core.document import save_take
+
+    from .test_journey_files import Modals, click_named, write_voice
+
+    wav = write_voice(tmp_path / "gone.wav", 1.0)
+    take = keyed_take()
+    emz = tmp_path / "gone.emz"
+    save_take(dataclasses.replace(take, audio=AudioRef(str(wav))), emz)
+    wav.unlink()
+    w = open_window(Take(name="Blank", duration=40))
+    modals = Modals()
+    try:
+        modals.expect("relink_box", click_named("relink_silent"))
+        assert w.files.open_path(emz, offer_recovery=False)
+        qtbot.waitUntil(lambda: modals.seen == ["relink_box"], timeout=10000)
+    finally:
+        modals.stop()
+    wait_current(qtbot, w)
+    assert w.document.take.audio.path == str(wav)  # the take keeps its path; it plays silently
+    d = w.open_export_dialog()
+    d.format_combo.setCurrentIndex(d.format_combo.findData("mp4"))
+    target = tmp_path / "silent.mp4"
+    d.path_edit.setText(str(target))
+    d.width_box.setValue(48)
+    d.height_box.setValue(48)
+    d.first_box.setValue(0)
+    d.last_box.setValue(5)
+    result = run_export(qtbot, d)
+    assert result is not None and result.frames == 6, d.status_label.text()
+    with av.open(str(target)) as c:
+        assert not c.streams.audio
+        assert sum(1 for _ in c.decode(video=0)) == 6
+    summary = d.status_label.text()
+    assert "Wrote 6 frames" in summary and "without sound" in summary and str(wav) in summary
+    assert "relink it in the studio" in summary
+    bar = w.statusBar().currentMessage()
+    assert "without sound" in bar and "gone.wav" in bar
+    assert "Error" not in summary and w.isVisible()
