@@ -429,6 +429,91 @@ def test_discard_at_open_also_removes_the_autosave(open_window, qtbot, tmp_path,
     assert w.document.path == other and not side.exists()
 
 
+# ------------------------------------------- open asks about unsaved changes after the file is read
+
+
+def _dirty_take_with_autosave(w, qtbot, tmp_path) -> tuple[Path, Take, Path]:
+    """A saved take open in the window, keyed with K and autosaved (a crash now would offer it)."""
+    emz = tmp_path / "mine.emz"
+    save_take(Take(name="mine", duration=30), emz)
+    assert w.open_path(emz)
+    qtbot.keyClick(w.viewport, Qt.Key_K)
+    w.autosaver.tick(0.0)
+    side = w.autosaver.tick(1000.0)
+    assert side is not None and side.exists() and w.document.is_dirty
+    return emz, w.document.take, side
+
+
+def ctrl_o(qtbot, w) -> None:
+    """Ctrl+O once the window has the keys again (a box just closed; no window manager here)."""
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=5000)
+    qtbot.keyClick(w.viewport, Qt.Key_O, Qt.ControlModifier)
+
+
+def test_open_reads_the_file_before_asking_and_a_broken_or_cancelled_open_keeps_the_edits_and_autosave(
+        open_window, qtbot, tmp_path, monkeypatch, modals):
+    w = open_window()
+    emz, edited, side = _dirty_take_with_autosave(w, qtbot, tmp_path)
+    kept = side.read_bytes()
+    broken = tmp_path / "broken.emz"
+    broken.write_text('{"schema": "Take.3", "name": "cut off')
+    other = tmp_path / "other.emz"
+    save_take(Take(name="other", duration=12), other)
+    patch_open_dialog(monkeypatch, "", broken, other, other)
+    # The dialog cancelled: nothing asked, nothing changed.
+    ctrl_o(qtbot, w)
+    assert w.document.take is edited and w.document.is_dirty and side.read_bytes() == kept
+    # A broken file: its error (naming it), no unsaved-changes prompt, the edits and their autosave stay.
+    errors = []
+    w.error_shown.connect(errors.append)
+    modals.expect("error_box", lambda box: box.close())
+    ctrl_o(qtbot, w)
+    assert len(errors) == 1 and str(broken) in errors[0]
+    assert w.document.take is edited and w.document.path == emz and side.read_bytes() == kept
+    qtbot.waitUntil(lambda: modals.seen == ["error_box"], timeout=5000)
+    assert not modals.unexpected
+    # A good file: now the prompt; Cancel keeps everything, Discard opens it and only then drops the autosave.
+    modals.expect("unsaved_box", click_standard(QMessageBox.Cancel))
+    ctrl_o(qtbot, w)
+    assert w.document.take is edited and side.read_bytes() == kept
+    assert modals.seen == ["error_box", "unsaved_box"]
+    modals.expect("unsaved_box", click_standard(QMessageBox.Discard))
+    ctrl_o(qtbot, w)
+    assert modals.seen == ["error_box", "unsaved_box", "unsaved_box"], modals.unexpected
+    assert w.document.path == other and w.document.take.name == "other" and not side.exists()
+    assert modals.seen == ["error_box", "unsaved_box", "unsaved_box"] and not modals.unexpected
+
+
+def test_dropping_a_broken_take_or_a_fake_recording_asks_nothing_and_keeps_the_edits(open_window, qtbot, tmp_path,
+                                                                                    modals):
+    w = open_window()
+    emz, edited, side = _dirty_take_with_autosave(w, qtbot, tmp_path)
+    kept = side.read_bytes()
+    broken = tmp_path / "dropped.emz"
+    broken.write_text("[1, 2")
+    errors = []
+    w.error_shown.connect(errors.append)
+    modals.expect("error_box", lambda box: box.close())
+    assert drop_files(w, broken)
+    qtbot.waitUntil(lambda: len(errors) == 1, timeout=10000)
+    assert str(broken) in errors[0]
+    assert w.document.take is edited and w.document.is_dirty and side.read_bytes() == kept
+    # A "recording" that is not audio, dropped on a take that has audio: its error, no Import/New question.
+    voice = write_voice(tmp_path / "voice.wav", 1.0)
+    w.files.import_audio(voice)
+    with_audio = w.document.take
+    fake = tmp_path / "not audio.wav"
+    fake.write_bytes(b"RIFF\x10\x00\x00\x00WAVEjunk" * 30)
+    modals.expect("error_box", lambda box: box.close())
+    assert drop_files(w, fake)
+    qtbot.waitUntil(lambda: len(errors) == 2, timeout=10000)
+    assert str(fake) in errors[1]
+    assert w.document.take is with_audio and w.document.is_dirty and side.exists()
+    qtbot.waitUntil(lambda: len(modals.seen) == 2, timeout=5000)
+    assert modals.seen == ["error_box", "error_box"] and not modals.unexpected
+
+
 # -------------------------------------------------------------------------- main.py AUDIO_OR_TAKE
 
 
