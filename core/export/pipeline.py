@@ -165,6 +165,7 @@ def export_take(take, head, options: ExportOptions, progress: ProgressCallback |
     cancel = cancel or CancelToken()
     row = FORMAT_BY_NAME[fmt]
     gone = missing_recording(take)
+    project = take  # what a JSON curve export writes as the take: its audio path kept
     if gone is not None:
         # As the studio plays it: no sound, and the speech the audio drives is silent.
         take = dataclasses.replace(take, audio=None)
@@ -194,7 +195,7 @@ def export_take(take, head, options: ExportOptions, progress: ProgressCallback |
         try:
             # Streamed: write_curves asks for the controls of one chunk of frames at a time,
             # reports progress after each chunk and stops on a cancel before the next.
-            write_curves(fmt, take, path, frames, fps=out_fps, controls=controls, progress=progress,
+            write_curves(fmt, project, path, frames, fps=out_fps, controls=controls, progress=progress,
                          cancel=cancel)
         except OSError as exc:
             raise ExportError(f"{path}: cannot write the curves: {exc}") from exc

@@ -115,3 +115,16 @@ def test_cli_a_damaged_recording_fails_in_one_line_naming_it(tmp_path, capsys):
         assert len(err.splitlines()) == 1 and err.startswith("error: ")
         assert "broken.wav" in err and not re.search(r"[A-Za-z]+Error\b", err)
     assert sorted(os.listdir(tmp_path)) == before
+
+
+def test_a_json_curve_export_of_a_missing_recording_keeps_the_takes_audio_path(tmp_path, rig):
+    import json
+
+    head, _ = rig
+    take, wav = _take_on(tmp_path)
+    wav.unlink()
+    said = []
+    out = tmp_path / "curves.json"
+    export_take(take, head, ExportOptions(out, format="json"), warn=said.append)
+    assert len(said) == 1
+    assert "gone.wav" in json.dumps(json.loads(out.read_text()))  # the take as it is, to relink later
