@@ -115,10 +115,10 @@ def _take(duration: int) -> Take:
     return Take(fps=25.0, duration=duration, curves={"AU12": Curve((Keyframe(0, 1.0), Keyframe(duration - 1, 2.0)))})
 
 
-def test_a_short_take_after_a_million_frames_is_framed(qtbot, dock):
+def test_a_short_take_after_the_longest_take_is_framed(qtbot, dock):
     tl = dock
-    tl.set_take(_take(1_000_000))
-    assert tl.frame_range()[1] > 900_000
+    tl.set_take(_take(360_000))  # 4 h at 25 fps, the longest a take may be (core.limits)
+    assert tl.frame_range()[1] > 300_000
     tl.set_take(_take(120))
     x0, x1 = tl.frame_range()
     assert x0 <= 0 and 119 <= x1 < 200
