@@ -19,7 +19,7 @@ from core.aus import AU_NAMES
 
 from .commands import replace_curves_command
 from .history import TakeEdit
-from .openface import CurveImportError, OpenFaceImport, import_openface
+from .openface import CurveImportError, import_openface
 
 #: Suffixes of the curve files the studio imports (OpenFace writes .csv).
 CURVE_SUFFIXES = frozenset({".csv"})
