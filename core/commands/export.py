@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from core.commands.render import parse_size
+from core.commands.render import parse_fps, parse_size
 
 NAME = "export"
 HELP = "export a take as MP4 with audio, a PNG or PLY sequence, or AU curves (CSV/JSON)"
@@ -41,7 +41,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="output format (default: from OUT's extension; needed for .csv and directories): "
                         + "; ".join(f"{f.name}: {f.label}" for f in EXPORT_FORMATS))
     p.add_argument("--size", type=parse_size, default=(512, 512), metavar="WxH")
-    p.add_argument("--fps", type=float, default=None, help="output frame rate (default: the take's); re-times")
+    p.add_argument("--fps", type=parse_fps, default=None,
+                   help="output frame rate, 1..1000 (default: the take's); re-times")
     p.add_argument("--range", type=parse_range, default=None, metavar="START:END",
                    help="timeline frames of the take, END exclusive (default: the whole take)")
     p.add_argument("--yaw", type=float, default=0.0, help="degrees; positive orbits toward the viewer's right")

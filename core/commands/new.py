@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from core.commands.render import parse_fps
 from core.limits import MAX_FPS, MIN_FPS
 
 NAME = "new"
@@ -13,15 +14,7 @@ HELP = ("write a new take from a recording (its length, speech driven by the aud
         "and / or from an OpenFace CSV's AU curves (--openface)")
 
 
-def _positive_fps(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        v = float("nan")
-    if not MIN_FPS <= v <= MAX_FPS:
-        raise argparse.ArgumentTypeError(f"fps must be a positive number within {MIN_FPS:g}..{MAX_FPS:g}, "
-                                         f"got {text!r}")
-    return v
+_positive_fps = parse_fps
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

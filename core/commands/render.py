@@ -9,13 +9,29 @@ HELP = "render a 3DGS PLY file or the default head to a PNG"
 
 
 def parse_size(text: str) -> tuple[int, int]:
+    from core.limits import MAX_IMAGE_SIDE
+
     try:
         w, h = (int(v) for v in text.lower().split("x"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"size must look like 512x512, got {text!r}") from None
-    if not (0 < w <= 8192 and 0 < h <= 8192):
-        raise argparse.ArgumentTypeError(f"size out of range: {text!r}")
+    if not (0 < w <= MAX_IMAGE_SIDE and 0 < h <= MAX_IMAGE_SIDE):
+        raise argparse.ArgumentTypeError(f"size out of range: {text!r}; width and height must be within "
+                                         f"1..{MAX_IMAGE_SIDE}")
     return w, h
+
+
+def parse_fps(text: str) -> float:
+    """A frame rate argument within core.limits' MIN_FPS..MAX_FPS (shared by the commands)."""
+    from core.limits import MAX_FPS, MIN_FPS
+
+    try:
+        v = float(text)
+    except ValueError:
+        v = float("nan")
+    if not MIN_FPS <= v <= MAX_FPS:
+        raise argparse.ArgumentTypeError(f"fps must be a number within {MIN_FPS:g}..{MAX_FPS:g}, got {text!r}")
+    return v
 
 
 def parse_assignment(text: str) -> tuple[str, float]:

@@ -37,3 +37,15 @@ def test_an_output_longer_than_a_take_may_be_is_refused_before_it_is_allocated()
     # A few frames of the same take cost a few frames.
     frames, _ = output_frames(1.0, 1_000_000, 1000.0, frame_range=(10, 12), path="big.ply")
     assert len(frames) == 2000
+
+
+def test_cli_fps_and_size_arguments_name_their_ranges(capsys):
+    """`main.py export --fps 1e999` and `--size 100000x100000` say what range is allowed."""
+    import main as entry
+
+    for argv, words in ((["export", "-o", "x.csv", "--fps", "1e999"], "within 1..1000"),
+                        (["export", "-o", "x.csv", "--size", "100000x100000"], "within 1..8192")):
+        with pytest.raises(SystemExit) as ei:
+            entry.main(argv)
+        assert ei.value.code == 2
+        assert words in capsys.readouterr().err
