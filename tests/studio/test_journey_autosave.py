@@ -31,6 +31,17 @@ from .windows import wait_current
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _child_env(**extra: str) -> dict[str, str]:
+    """The environment of a studio started in its own process: never the test session's JACK server
+    (tests/core/audio/conftest.py's, named by JACK_DEFAULT_SERVER). A child killed with SIGKILL
+    leaves its JACK client behind, and the server then stalls every later client of the session (the
+    next windows' PortAudio streams hung opening). The child finds no server and plays silently."""
+    env = dict(os.environ, **extra)
+    env["JACK_DEFAULT_SERVER"] = f"emozone_no_server_{os.getpid()}"
+    env["JACK_NO_START_SERVER"] = "1"
+    return env
+
+
 @pytest.fixture(autouse=True)
 def _studio_names(qapp):
     """The names the studio's QApplication has (studio/app.py): its data folder is named after them."""
@@ -142,7 +153,7 @@ def _run_studio(qtbot, tmp_path, argv, inspect, ready=lambda w: True) -> dict:
 def test_an_untitled_take_survives_kill_9_and_one_undo_takes_the_recovery_back(open_window, qtbot, tmp_path,
                                                                             modals):
     proc = subprocess.run([sys.executable, "-c", _CRASHING_STUDIO, str(ROOT), str(tmp_path / "other.ini")],
-                          capture_output=True, text=True, timeout=300, env=os.environ.copy())
+                          capture_output=True, text=True, timeout=300, env=_child_env())
     assert proc.returncode == -signal.SIGKILL, proc.stderr[-3000:]
     side = Path(proc.stdout.strip().splitlines()[-1])
     assert side.parent == default_autosave_dir() and side.name.startswith("untitled-") and side.exists()
@@ -333,7 +344,7 @@ def test_main_py_offers_an_untitled_autosave_at_start_up_and_shows_it(qtbot, tmp
     side = default_autosave_dir() / f"untitled-20260101-120000.000000-{gone.pid}.emz.autosave"
     side.parent.mkdir(parents=True, exist_ok=True)
     save_take(Take(name="Lost work", duration=40).with_curve("AU12", Curve((Keyframe(0, 4.25),))), side)
-    env = dict(os.environ, HOME=str(tmp_path / "home"))  # its settings: not the user's
+    env = _child_env(HOME=str(tmp_path / "home"))  # its settings: not the user's
     proc = subprocess.run([sys.executable, "-c", _STARTING_STUDIO, str(ROOT)], capture_output=True, text=True,
                           timeout=300, env=env)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
