@@ -176,6 +176,7 @@ def test_an_untitled_take_survives_kill_9_and_one_undo_takes_the_recovery_back(o
     assert not side.exists() and untitled_sides() == [w.autosaver.target()]
     assert find_untitled_recoveries(default_autosave_dir()) == []
 
+    qtbot.waitUntil(w.isActiveWindow, timeout=5000)  # the prompt handed the keyboard back (async on X)
     qtbot.keyClick(w.viewport, Qt.Key_Z, Qt.ControlModifier)  # one undo: the take as it was
     assert w.document.take.name == "Blank" and w.document.take.curves["AU12"].keys == ()
     assert not w.document.is_dirty
