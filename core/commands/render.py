@@ -30,7 +30,8 @@ def parse_fps(text: str) -> float:
     except ValueError:
         v = float("nan")
     if not MIN_FPS <= v <= MAX_FPS:
-        raise argparse.ArgumentTypeError(f"fps must be a number within {MIN_FPS:g}..{MAX_FPS:g}, got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"fps must be a positive number within {MIN_FPS:g}..{MAX_FPS:g}, got {text!r}")
     return v
 
 

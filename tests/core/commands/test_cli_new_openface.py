@@ -89,5 +89,5 @@ def test_errors_are_one_line_naming_the_file_rc_2_and_write_nothing(tmp_path, ca
     for fps in ("0", "1e-320", "2000", "nan"):
         with pytest.raises(SystemExit):
             main.main(["new", "--openface", str(good), "-o", str(out), "--fps", fps])
-        assert "fps must be a number within 1..1000" in capsys.readouterr().err
+        assert "fps must be a positive number within 1..1000" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken perf.csv", "perf.csv"]
