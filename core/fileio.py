@@ -7,7 +7,9 @@ itself is durable. The file gets the usual permissions (0666 less the umask), no
 A write killed half way (kill -9, power loss) leaves its temp file behind. The temp file is named
 ``.<name>.<pid>.<random>.tmp`` (pid: the writer's process), so the next atomic write to the same
 folder removes the temp files of writers that are no longer running (``clean_stale_temps``) and
-never one that a live writer is still filling.
+never one that a live writer is still filling. The folder is scanned only when something other than
+this process's own atomic writes changed it since the last one (its mtime), so writing a sequence
+of files into one folder costs one stat per file, not a scan of a growing folder.
 """
 from __future__ import annotations
 
@@ -118,6 +120,19 @@ def clean_stale_temps(folder: str | os.PathLike) -> list[Path]:
     return removed
 
 
+#: folder -> its st_mtime_ns just after this process's last write there (and the clean before it).
+#: An atomic write scans its folder for stale temp files only when something else has changed
+#: the folder since: a sequence of frames written into one folder scans it once, not per frame.
+_CLEAN_AT: dict[str, int] = {}
+
+
+def _mtime_ns(folder: Path) -> int | None:
+    try:
+        return os.stat(folder).st_mtime_ns
+    except OSError:
+        return None
+
+
 def _fsync_folder(folder: Path) -> None:
     try:
         dfd = os.open(folder, os.O_RDONLY)
@@ -138,6 +153,8 @@ def atomic_open(path: str | os.PathLike) -> Iterator[BinaryIO]:
     exception the old file stays and the temp file is removed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    key = os.path.abspath(path.parent)
+    touched = _CLEAN_AT.get(key) != _mtime_ns(path.parent)  # another writer since our last write
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -153,7 +170,9 @@ def atomic_open(path: str | os.PathLike) -> Iterator[BinaryIO]:
             pass
         raise
     _fsync_folder(path.parent)
-    clean_stale_temps(path.parent)
+    if touched:
+        clean_stale_temps(path.parent)
+    _CLEAN_AT[key] = _mtime_ns(path.parent)
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
