@@ -3,12 +3,17 @@
 jackd runs under its own server name so it cannot meet another JACK server on the machine;
 PortAudio's JACK host API finds it through JACK_DEFAULT_SERVER. PortAudio enumerates host APIs
 when it initialises, so it is re-initialised once the server is up.
+
+jackd's messages go to a log file, never to a pipe: it logs every client that comes and goes, and
+a pipe nobody read filled up after a few hundred streams of a whole test run; jackd then blocked
+writing to it, stopped running its clients, and the next stream's stop() waited for ever.
 """
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -40,15 +45,17 @@ def jack_device():
     os.environ["JACK_DEFAULT_SERVER"] = name
     os.environ["JACK_NO_START_SERVER"] = "1"  # clients must not spawn a second server
     os.environ["JACK_NO_AUDIO_RESERVATION"] = "1"
+    log = tempfile.TemporaryFile()
     proc = subprocess.Popen(
         [jackd, "-n", name, "--no-realtime", "-d", "dummy", "-r", str(JACK_RATE), "-p", str(JACK_PERIOD)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=os.environ.copy())
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=os.environ.copy())
     try:
         device = None
         deadline = time.monotonic() + 15.0
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+                log.seek(0)
+                out = log.read().decode(errors="replace")
                 pytest.fail(f"jackd exited with {proc.returncode}: {out[-2000:]}")
             device = _jack_device()
             if device is not None:
@@ -68,6 +75,7 @@ def jack_device():
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        log.close()
         for k, v in env_before.items():
             if v is None:
                 os.environ.pop(k, None)
