@@ -167,6 +167,21 @@ class FileWorkflow(QObject):
         finally:
             self.window.activateWindow()
 
+    def _choose(self, box: QMessageBox, choices, default: str, escape: str | None = None) -> str | None:
+        """Run ``box`` with one button per (answer, label, role, object name) of ``choices`` and
+        return the answer of the button clicked (None for any other way out, e.g. a Cancel button
+        the caller added). ``default`` / ``escape``: the answers of the Return and Esc buttons."""
+        buttons = {}
+        for answer, label, role, name in choices:
+            b = box.addButton(label, role)
+            b.setObjectName(name)
+            buttons[answer] = b
+        box.setDefaultButton(buttons[default])
+        if escape is not None:
+            box.setEscapeButton(buttons[escape])
+        self._exec(box)
+        return next((a for a, b in buttons.items() if b is box.clickedButton()), None)
+
     def ask_unsaved(self) -> QMessageBox.StandardButton:
         """Save / Discard / Cancel for a take with unsaved changes (blocking, as a prompt must be)."""
         box = QMessageBox(QMessageBox.Warning, "Unsaved changes",
@@ -432,14 +447,9 @@ class FileWorkflow(QObject):
                           self.window)
         box.setObjectName("drop_box")
         box.setInformativeText(f"Import {name} into this take, or make a new take from it?")
-        imp = box.addButton("&Import Into This Take", QMessageBox.AcceptRole)
-        imp.setObjectName("drop_import")
-        new = box.addButton("&New Take", QMessageBox.AcceptRole)
-        new.setObjectName("drop_new")
         box.addButton(QMessageBox.Cancel)
-        box.setDefaultButton(imp)
-        self._exec(box)
-        return {imp: "import", new: "new"}.get(box.clickedButton())
+        return self._choose(box, [("import", "&Import Into This Take", QMessageBox.AcceptRole, "drop_import"),
+                                  ("new", "&New Take", QMessageBox.AcceptRole, "drop_new")], default="import")
 
     def drop_paths(self, paths: list[str]) -> bool:
         """Files dropped on the window: the first recording, curve file or take among them. A
@@ -496,14 +506,9 @@ class FileWorkflow(QObject):
                           QMessageBox.NoButton, self.window)
         box.setObjectName("relink_box")
         box.setInformativeText("Locate it, or continue without sound (the take keeps its audio path).")
-        locate = box.addButton("&Locate…", QMessageBox.AcceptRole)
-        locate.setObjectName("relink_locate")
-        silent = box.addButton("Continue &Silently", QMessageBox.RejectRole)
-        silent.setObjectName("relink_silent")
-        box.setDefaultButton(locate)
-        box.setEscapeButton(silent)
-        self._exec(box)
-        return box.clickedButton() is locate
+        return self._choose(box, [("locate", "&Locate…", QMessageBox.AcceptRole, "relink_locate"),
+                                  ("silent", "Continue &Silently", QMessageBox.RejectRole, "relink_silent")],
+                            default="locate", escape="silent") == "locate"
 
     def offer_relink(self) -> bool:
         """Relink prompt for a take whose recording is missing. Locate… picks the file and fixes
@@ -616,16 +621,10 @@ class FileWorkflow(QObject):
         box.setInformativeText(f"It was autosaved at {when} in {side.name}. Recover it as an unsaved take, "
                                "discard it (the autosave is deleted), or decide at the next start (Not Now)?")
         box.setDetailedText(str(side))
-        recover = box.addButton("&Recover", QMessageBox.AcceptRole)
-        recover.setObjectName("recover_untitled")
-        discard = box.addButton("&Discard", QMessageBox.DestructiveRole)
-        discard.setObjectName("discard_untitled")
-        later = box.addButton("&Not Now", QMessageBox.RejectRole)
-        later.setObjectName("later_untitled")
-        box.setDefaultButton(recover)
-        box.setEscapeButton(later)
-        self._exec(box)
-        return {recover: "recover", discard: "discard"}.get(box.clickedButton(), "later")
+        return self._choose(box, [("recover", "&Recover", QMessageBox.AcceptRole, "recover_untitled"),
+                                  ("discard", "&Discard", QMessageBox.DestructiveRole, "discard_untitled"),
+                                  ("later", "&Not Now", QMessageBox.RejectRole, "later_untitled")],
+                            default="recover", escape="later") or "later"
 
     def untitled_recoveries(self) -> list[Path]:
         """The untitled autosaves that ``offer_untitled_recovery`` would offer now."""
