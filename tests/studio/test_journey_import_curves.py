@@ -8,7 +8,6 @@ real key presses, mouse clicks and drops on the window."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,11 +19,11 @@ from core.anim import CameraState, Curve, Keyframe, Take
 from core.aus import AU_NAMES
 from core.document import save_take
 from core.document.openface import openface_2x_columns
+from tests.openface_files import smile
+from tests.openface_files import write_openface2 as write_openface
 
 from .test_journey_files import Modals, choose, drop_files, patch_open_dialog
 from .windows import wait_current
-
-SRC_FPS = 30.0
 
 
 @pytest.fixture
@@ -37,29 +36,6 @@ def modals():
     m = Modals()
     yield m
     m.stop()
-
-
-def smile(t):
-    return 2.5 + 2.5 * np.sin(2 * np.pi * t / 2.0)
-
-
-def write_openface(path: Path, seconds: float = 4.0, failed=range(40, 55)) -> Path:
-    """What OpenFace 2.2 FeatureExtraction writes: its 714 columns with ", " separators, AU12 a smile
-    rising and falling every 2 s, AU04 held at 1.5, rows 40..54 failed (success 0, all zeros)."""
-    cols = openface_2x_columns()
-    idx = {c: i for i, c in enumerate(cols)}
-    lines = [", ".join(cols)]
-    for k in range(int(round(seconds * SRC_FPS))):
-        t = round(k / SRC_FPS, 3)
-        row = ["0"] * len(cols)
-        row[idx["frame"]], row[idx["timestamp"]] = str(k + 1), f"{t:.3f}"
-        if k not in failed:
-            row[idx["confidence"]], row[idx["success"]] = "0.98", "1"
-            row[idx["AU12_r"]], row[idx["AU04_r"]] = f"{smile(t):.2f}", "1.50"
-        lines.append(", ".join(row))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 def keyed_take() -> Take:

@@ -13,22 +13,12 @@ import main
 from core.anim import evaluate
 from core.aus import AU_NAMES
 from core.document import load_take
-from core.document.openface import openface_2x_columns
+from tests import openface_files
 
 
-def write_openface2(path: Path, seconds: float = 2.0, src_fps: float = 30.0) -> Path:
-    cols = openface_2x_columns()
-    idx = {c: i for i, c in enumerate(cols)}
-    lines = [", ".join(cols)]
-    for k in range(int(round(seconds * src_fps))):
-        t = round(k / src_fps, 3)
-        row = ["0"] * len(cols)
-        row[idx["frame"]], row[idx["timestamp"]] = str(k + 1), f"{t:.3f}"
-        row[idx["confidence"]], row[idx["success"]] = "0.98", "1" if k != 7 else "0"
-        row[idx["AU12_r"]] = f"{2.5 + 2.5 * np.sin(np.pi * t):.2f}"
-        lines.append(", ".join(row))
-    path.write_text("\n".join(lines) + "\n")
-    return path
+def write_openface2(path: Path, seconds: float = 2.0) -> Path:
+    """Two seconds at 30 fps, row 7 failed, AU12 only."""
+    return openface_files.write_openface2(path, seconds=seconds, failed=(7,), au04=None)
 
 
 def voice(path: Path, seconds: float, rate: int = 8000) -> Path:

@@ -18,31 +18,8 @@ from core.document.import_curves import (
     CurveImportError, import_curves_command, is_curve_path, new_take_from_openface, summary,
 )
 from core.document.openface import OPENFACE3_AUS, openface_2x_columns, openface_3_columns
+from tests.openface_files import smile, write_openface2
 
-SRC_FPS = 30.0
-
-
-def smile(t):
-    return 2.5 + 2.5 * np.sin(2 * np.pi * t / 2.0)
-
-
-def write_openface2(path: Path, seconds: float = 4.0, failed=range(40, 50)) -> Path:
-    """FeatureExtraction's 714 columns with ", " separators; AU12 a 0.5 Hz sine, AU04 1.5, failed
-    rows all zeros with success 0."""
-    cols = openface_2x_columns()
-    idx = {c: i for i, c in enumerate(cols)}
-    lines = [", ".join(cols)]
-    for k in range(int(round(seconds * SRC_FPS))):
-        t = round(k / SRC_FPS, 3)
-        row = ["0"] * len(cols)
-        row[idx["frame"]], row[idx["timestamp"]] = str(k + 1), f"{t:.3f}"
-        if k not in failed:
-            row[idx["confidence"]], row[idx["success"]] = "0.98", "1"
-            row[idx["AU12_r"]] = f"{smile(t):.2f}"
-            row[idx["AU04_r"]] = "1.50"
-        lines.append(", ".join(row))
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 def write_openface3(path: Path, frames: int = 60) -> Path:
@@ -72,7 +49,7 @@ def base_take() -> Take:
 
 
 def test_the_files_aus_replace_the_takes_others_stay_and_the_take_grows_in_one_undo_step(tmp_path):
-    csv_path = write_openface2(tmp_path / "clip.csv")
+    csv_path = write_openface2(tmp_path / "clip.csv", failed=range(40, 50))
     take = dataclasses.replace(base_take(), audio=AudioRef(str(tmp_path / "line.wav")))
     doc = Document(take)
     result = import_curves_command(doc.take, csv_path)
