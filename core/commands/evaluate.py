@@ -1,4 +1,5 @@
-"""`main.py evaluate`: the results table (full model and ablations) on held-out sequences."""
+"""`main.py evaluate`: the results table (full model and ablations) on held-out sequences, or
+(``--au-response [CHECKPOINT]``) each AU's response against the head's rig (core.training.au_response)."""
 from __future__ import annotations
 
 import sys
@@ -8,17 +9,54 @@ HELP = "measure checkpoints on a data set's validation sequences and write the r
 
 
 def add_arguments(p) -> None:
-    p.add_argument("dataset", help="data set directory")
-    p.add_argument("checkpoints", nargs="+", metavar="NAME=CHECKPOINT",
+    p.add_argument("dataset", nargs="?", help="data set directory")
+    p.add_argument("checkpoints", nargs="*", metavar="NAME=CHECKPOINT",
                    help="rows of the table, e.g. full=runs/full.safetensors no_pab=runs/no_pab.safetensors")
     p.add_argument("-o", "--output", default="results", help="writes OUTPUT.md and OUTPUT.json")
     p.add_argument("--device", default=None)
     p.add_argument("--backend", default="auto", choices=["auto", "gsplat", "reference", "gl"])
     p.add_argument("--image-every", type=int, default=5, help="compare images on every Nth frame")
+    p.add_argument("--au-response", nargs="?", const="", default=None, metavar="CHECKPOINT",
+                   help="print each AU's model offset, rig offset and fidelity (the AU alone at --intensity, "
+                        "silent audio) for CHECKPOINT (default: the shipped model) on the default head; "
+                        "needs no data set")
+    p.add_argument("--intensity", type=float, default=5.0, help="the AU intensity of --au-response (0..5]")
+
+
+def _au_response(args) -> int:
+    import torch
+
+    from core.head import default_head
+    from core.model.checkpoint import DEFAULT_CHECKPOINT, CheckpointError, load_for_head
+    from core.training.au_response import au_response, response_table
+
+    if not (0.0 < args.intensity <= 5.0):
+        print(f"error: --intensity must be within (0, 5], got {args.intensity:g}", file=sys.stderr)
+        return 2
+    path = args.au_response or str(DEFAULT_CHECKPOINT)
+    device = args.device or "cpu"
+    head = default_head().to(torch.device(device))
+    try:
+        model = load_for_head(path, head)
+    except CheckpointError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{path}: each AU alone at {args.intensity:g}, silent audio, over the Gaussians the rig moves")
+    print(response_table(au_response(model.to(device), head, args.intensity)))
+    return 0
 
 
 def run(args) -> int:
     import torch
+
+    if args.au_response is not None:
+        if args.dataset or args.checkpoints:
+            print("error: --au-response takes one checkpoint and no data set", file=sys.stderr)
+            return 2
+        return _au_response(args)
+    if not args.dataset or not args.checkpoints:
+        print("error: give a data set and at least one NAME=CHECKPOINT (or --au-response)", file=sys.stderr)
+        return 2
 
     from core.model.checkpoint import CheckpointError
     from core.training.dataset import DatasetError
