@@ -24,6 +24,16 @@ def add_arguments(p) -> None:
     p.add_argument("--backend", default="auto", choices=["auto", "gsplat", "reference", "gl"])
     p.add_argument("--fresh", action="store_true", help="do not resume from an existing checkpoint")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--magnitude-weight", type=float, default=None, help="weight of the offset-size term (default 1e-4)")
+    p.add_argument("--temporal-weight", type=float, default=None,
+                   help="weight of the second-difference term (default 0.02)")
+    p.add_argument("--position-norm", choices=["frame", "moving", "all"], default="frame",
+                   help="where the position term is averaged (core/training/train.py TrainConfig)")
+    p.add_argument("--max-seconds", type=float, default=None,
+                   help="stop after this much training time (the learning-rate decay follows it)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="model configuration override (docs/MODEL.md keys; VALUE is JSON, e.g. mlp_hidden=256 "
+                        "or triplane_reduce=concat); repeatable")
 
 
 def run(args) -> int:
@@ -31,11 +41,27 @@ def run(args) -> int:
     from core.training.dataset import DatasetError
     from core.training.train import TrainConfig, TrainingError, train
 
+    from core.model.deform import ModelConfigError
+
+    weights = {k: v for k, v in (("w_magnitude", args.magnitude_weight), ("w_temporal", args.temporal_weight))
+               if v is not None}
     cfg = TrainConfig(steps=args.steps, lr=args.lr, window=args.window, render_scale=args.render_scale,
-                      w_position=args.position_weight, w_image=args.image_weight, seed=args.seed)
+                      w_position=args.position_weight, w_image=args.image_weight, seed=args.seed,
+                      max_seconds=args.max_seconds, position_norm=args.position_norm, **weights)
+    overrides = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            print(f"error: --set expects KEY=VALUE, got {item!r}", file=sys.stderr)
+            return 2
+        try:
+            overrides[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            overrides[key.strip()] = value  # a bare word: a string
     try:
-        summary = train(args.dataset, args.output, args.variant, cfg, args.device, args.backend, resume=not args.fresh)
-    except (DatasetError, TrainingError, CheckpointError) as exc:
+        summary = train(args.dataset, args.output, args.variant, cfg, args.device, args.backend, resume=not args.fresh,
+                        model_overrides=overrides or None)
+    except (DatasetError, TrainingError, CheckpointError, ModelConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(json.dumps(summary, indent=2))
