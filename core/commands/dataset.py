@@ -17,19 +17,25 @@ def add_arguments(p) -> None:
     p.add_argument("--fps", type=float, default=25.0)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--backend", default="auto", choices=["auto", "gl", "reference", "gsplat"])
+    p.add_argument("--au-style", choices=["varied", "v1"], default="varied",
+                   help="AU curves: 'varied' (every AU over its whole range, fast and slow) or 'v1' (the first data sets)")
+    p.add_argument("--voices", default=None,
+                   help="comma-separated espeak-ng voices (default: several English accents, male and female)")
     p.add_argument("--png-every", type=int, default=1, help="also write every Nth frame as PNG for inspection")
 
 
 def run(args) -> int:
     from core.commands.render import parse_size
     from core.head import default_head
-    from core.training.dataset import DatasetError, make_sources, render_frames
+    from core.training.dataset import VOICES, DatasetError, make_sources, render_frames
     from core.progress import TextProgress
 
     head = default_head()
     try:
         if args.stage in ("all", "sources"):
-            make_sources(args.directory, head, args.train, args.val, args.fps, parse_size(args.size), seed=args.seed)
+            voices = tuple(v.strip() for v in args.voices.split(",") if v.strip()) if args.voices else VOICES
+            make_sources(args.directory, head, args.train, args.val, args.fps, parse_size(args.size), seed=args.seed,
+                         au_style=args.au_style, voices=voices)
             print(f"wrote sources of {args.train + args.val} sequences to {args.directory}")
         if args.stage in ("all", "frames"):
             render_frames(args.directory, head, args.backend, write_png_every=args.png_every,

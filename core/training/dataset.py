@@ -28,6 +28,9 @@ import numpy as np
 from core.aus import AU_NAMES, NUM_AUS, NUM_SPEECH, SPEECH_NAMES
 
 SCHEMA = "EmoZoneDataset.1"
+#: espeak-ng voices the data sets speak in (male and female variants of several English accents;
+#: each one is reachable through the C library, so phoneme timing stays exact).
+VOICES = ("en-us", "en-us+f3", "en", "en+f2", "en-gb-scotland", "en-gb-x-rp+f3", "en-029", "en-us+m3")
 
 SENTENCES = (
     "The quick brown fox jumps over the lazy dog.",
@@ -139,10 +142,12 @@ def _write_csv(path: Path, header: list[str], rows: np.ndarray, fmt: str) -> Non
 def make_sources(
     root: str | os.PathLike, head, num_train: int = 16, num_val: int = 4, fps: float = 25.0,
     size: tuple[int, int] = (256, 256), cameras=DEFAULT_CAMERAS, seed: int = 0, sentences_per_sequence: int = 2,
-    max_seconds: float | None = None,
+    max_seconds: float | None = None, au_style: str = "varied", voices: tuple[str, ...] = VOICES,
 ) -> Path:
     """Write speech, curves and features for num_train + num_val sequences (no frames yet).
-    max_seconds cuts every sequence short (toy data sets for tests)."""
+    max_seconds cuts every sequence short (toy data sets for tests). au_style: see
+    core.training.sequences.AU_STYLES. Each sequence speaks in one of ``voices`` (espeak-ng voice
+    names) at a random rate of 140-190 words per minute; ("en-us",) at 160 is the first data sets'."""
     import soundfile as sf
     import soxr
 
@@ -158,7 +163,12 @@ def make_sources(
     for i in range(num_train + num_val):
         split = "train" if i < num_train else "val"
         picks = [SENTENCES[order[(i * sentences_per_sequence + k) % len(SENTENCES)]] for k in range(sentences_per_sequence)]
-        audio, phonemes = speak_sentences(picks, gap_s=float(rng.uniform(0.3, 0.7)))
+        gap = float(rng.uniform(0.3, 0.7))
+        if tuple(voices) == ("en-us",):
+            voice, wpm = "en-us", 160
+        else:
+            voice, wpm = voices[int(rng.integers(len(voices)))], int(rng.integers(140, 191))
+        audio, phonemes = speak_sentences(picks, gap_s=gap, voice=voice, words_per_minute=wpm)
         audio16 = soxr.resample(audio, ESPEAK_RATE, 16000).astype(np.float32)
         lead = np.zeros(int(0.3 * 16000), np.float32)  # a little silence first: the mouth starts closed
         audio16 = np.concatenate([lead, audio16])
@@ -167,7 +177,7 @@ def make_sources(
             audio16 = audio16[: int(max_seconds * 16000)]
             phonemes = [(p, a, min(b, max_seconds)) for p, a, b in phonemes if a < max_seconds]
         num_frames = int(len(audio16) / 16000 * fps)
-        au = random_au_sequence(num_frames, fps, rng)
+        au = random_au_sequence(num_frames, fps, rng, style=au_style)
         speech = speech_truth(phonemes, fps, num_frames)
         mel = log_mel(audio16).numpy().astype(np.float32)
         d = root / f"seq_{i:03d}"
@@ -182,11 +192,12 @@ def make_sources(
                    np.column_stack([frames, frames / fps, au]), "%.5f")
         _write_csv(d / "speech.csv", ["frame"] + list(SPEECH_NAMES), np.column_stack([frames, speech]), "%.5f")
         np.save(d / "mel.npy", mel)
-        seqs.append({"name": d.name, "split": split, "num_frames": num_frames, "text": " ".join(picks)})
+        seqs.append({"name": d.name, "split": split, "num_frames": num_frames, "text": " ".join(picks),
+                     "voice": voice, "words_per_minute": wpm})
     meta = {
         "schema": SCHEMA, "fps": fps, "width": size[0], "height": size[1],
         "cameras": [dataclasses.asdict(c) for c in cameras], "head_fingerprint": head.fingerprint(),
-        "sequences": seqs, "seed": seed,
+        "sequences": seqs, "seed": seed, "au_style": au_style,
     }
     (root / "dataset.json").write_text(json.dumps(meta, indent=2))
     return root

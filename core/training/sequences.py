@@ -28,36 +28,69 @@ def _bump(t: np.ndarray, start: float, attack: float, hold: float, release: floa
     return 0.5 - 0.5 * np.cos(np.pi * rise) - (0.5 - 0.5 * np.cos(np.pi * fall))
 
 
+#: AU sequence styles. "v1": the first data sets (isolated events mostly at 1-3.5, 0.8 events/s).
+#: "varied": every AU reaches its whole range (isolated events up to 5, a third of them at 5),
+#: fast (50 ms) to slow (1.2 s) attacks, more isolated events, and solo events (one AU on an
+#: otherwise still face, about one per 4 s), so each AU is seen alone.
+AU_STYLES = ("v1", "varied")
+
+
 def random_au_sequence(
-    num_frames: int, fps: float, rng: np.random.Generator, events_per_second: float = 0.8,
-    blink_rate_per_min: float = 17.0, isolated_prob: float = 0.5,
+    num_frames: int, fps: float, rng: np.random.Generator, events_per_second: float | None = None,
+    blink_rate_per_min: float = 17.0, isolated_prob: float | None = None, style: str = "v1",
 ) -> np.ndarray:
     """AU intensities [T, 17] in 0..5: overlapping smooth expression events and single-AU events,
     plus blinks (AU45) at a natural rate. Events are denser than in everyday speech on purpose: with
-    ~2 events per 6 s sequence the model learned the speech motion and ignored the sparse AU motion."""
+    ~2 events per 6 s sequence the model learned the speech motion and ignored the sparse AU motion.
+    ``style``: see AU_STYLES."""
+    if style not in AU_STYLES:
+        raise ValueError(f"AU style must be one of {', '.join(AU_STYLES)}, got {style!r}")
+    varied = style == "varied"
+    if events_per_second is None:
+        events_per_second = 1.2 if varied else 0.8
+    if isolated_prob is None:
+        isolated_prob = 0.65 if varied else 0.5
     t = np.arange(num_frames) / fps
     au = np.zeros((num_frames, NUM_AUS))
     duration = num_frames / fps
     n_events = rng.poisson(events_per_second * duration)
     expr_names = list(EXPRESSIONS)
-    isolated = [a for a in AU_NAMES if a != "AU45"]
+    isolated = [a for a in AU_NAMES if a != "AU45"] if not varied else list(AU_NAMES)
     for _ in range(n_events):
         start = rng.uniform(-0.5, duration)
-        attack, hold, release = rng.uniform(0.15, 0.6), rng.uniform(0.0, 1.5), rng.uniform(0.2, 0.8)
-        env = _bump(t, start, attack, hold, release)
-        gain = rng.uniform(0.4, 1.0)
-        if rng.random() < isolated_prob:
-            au[:, AU_INDEX[isolated[rng.integers(len(isolated))]]] += env * gain * rng.uniform(2.0, 5.0)
+        if varied:
+            attack, hold, release = rng.uniform(0.05, 1.2), rng.uniform(0.0, 1.5), rng.uniform(0.05, 1.2)
         else:
+            attack, hold, release = rng.uniform(0.15, 0.6), rng.uniform(0.0, 1.5), rng.uniform(0.2, 0.8)
+        env = _bump(t, start, attack, hold, release)
+        if rng.random() < isolated_prob:
+            peak = (5.0 if rng.random() < 1 / 3 else rng.uniform(0.5, 5.0)) if varied \
+                else rng.uniform(0.4, 1.0) * rng.uniform(2.0, 5.0)
+            au[:, AU_INDEX[isolated[rng.integers(len(isolated))]]] += env * peak
+        else:
+            gain = rng.uniform(0.4, 1.25) if varied else rng.uniform(0.4, 1.0)
             for name, value in EXPRESSIONS[expr_names[rng.integers(len(expr_names))]].items():
                 au[:, AU_INDEX[name]] += env * gain * value
+    if varied:
+        # Solo events: one AU on a face that is otherwise still (other expressions fade out around
+        # it), as an animator keys a single AU. Events overlap so often at this density that an AU
+        # was otherwise hardly ever seen alone (AU12: never above 0.1 in 40 ten-second sequences).
+        for _ in range(rng.poisson(0.25 * duration)):
+            c = int(rng.integers(NUM_AUS - 1))  # not AU45: blinks come on their own anyway
+            start = rng.uniform(0.0, max(duration - 1.0, 0.1))
+            attack, hold, release = rng.uniform(0.05, 0.8), rng.uniform(0.2, 1.2), rng.uniform(0.05, 0.8)
+            env = _bump(t, start, attack, hold, release)
+            quiet = _bump(t, start - 0.3, 0.3, attack + hold + release, 0.3)  # covers the event
+            au *= (1.0 - quiet)[:, None]
+            au[:, c] += env * (5.0 if rng.random() < 0.5 else rng.uniform(1.0, 5.0))
     # Blinks: ~120 ms close, ~180 ms open, intervals jittered around the rate.
     blink = np.zeros(num_frames)
     s = rng.uniform(0.2, 2.0)
     while s < duration:
         blink = np.maximum(blink, _bump(t, s, rng.uniform(0.08, 0.14), 0.02, rng.uniform(0.14, 0.22)))
         s += max(0.6, rng.normal(60.0 / blink_rate_per_min, 1.2))
-    au[:, AU_INDEX["AU45"]] = 5.0 * blink
+    k = AU_INDEX["AU45"]
+    au[:, k] = np.maximum(au[:, k], 5.0 * blink) if varied else 5.0 * blink
     return np.clip(au, 0.0, 5.0)
 
 
