@@ -74,8 +74,10 @@ class CITAE(nn.Module):
     """
 
     def __init__(self, d: int = 64, window: int = 8, hidden: int = 32,
-                 dilations: Sequence[int] = (1, 2, 4)) -> None:
+                 dilations: Sequence[int] = (1, 2, 4), identity: str = "add") -> None:
         super().__init__()
+        if identity not in ("add", "film"):
+            raise ValueError(f"CIT-AE identity must be 'add' or 'film', got {identity!r}")
         self.d, self.window, self.hidden = int(d), int(window), int(hidden)
         layers: list[nn.Module] = []
         cin = 1
@@ -91,6 +93,12 @@ class CITAE(nn.Module):
         # after 1500 GPU steps); with this path the value's effect is first order from step one.
         self.value = nn.Linear(1, self.d)
         self.identity = nn.Parameter(torch.randn(NUM_AUS, self.d) * 0.1)
+        # "film": k_c = h_c * s_c + e_c. With the identity only added (k_c = h_c + e_c), the part of a
+        # token that moves with the intensity, h_c, is the same vector for every AU (E is shared), so
+        # after the linear value projection AU04 pushes the output the way AU01 does and the model
+        # could not give them opposite motions (measured: AU04, AU05 and the lip AUs 0% or negative).
+        # A per-AU scale of h_c gives each AU its own direction and keeps E channel-independent.
+        self.scale = nn.Parameter(1.0 + 0.5 * torch.randn(NUM_AUS, self.d)) if identity == "film" else None
 
     @property
     def radius(self) -> int:
@@ -108,7 +116,8 @@ class CITAE(nn.Module):
 
     def forward(self, au: torch.Tensor, frames: torch.Tensor | None = None) -> torch.Tensor:
         """AU sequence [T, 17] (0..5) -> tokens k [T', 17, d] for the frames selected (all by default)."""
-        return self.encode_channels(au, frames) + self.identity
+        h = self.encode_channels(au, frames)
+        return (h if self.scale is None else h * self.scale) + self.identity
 
 
 class AUMLPEncoder(nn.Module):

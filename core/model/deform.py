@@ -62,6 +62,7 @@ class ModelConfig:
     au_window: int = 8
     cit_hidden: int = 32
     cit_dilations: tuple[int, ...] = (1, 2, 4)
+    cit_identity: str = "add"
     pab: bool = True
     learn_bias_residual: bool = True
     secondary_bias: float = -2.0
@@ -71,18 +72,33 @@ class ModelConfig:
     mlp_layers: int = 2
     out_init_std: float = 1e-4
     attention_chunk: int | None = None
+    attention_norm: str = "softmax"
+    #: Append each Gaussian's zone memberships [6] to its spatial feature f (decoder and queries).
+    zone_features: bool = False
+    #: A learned code of this many numbers per Gaussian, appended to f. The tri-plane's finest cell
+    #: is ~4 mm on the default head: it cannot tell the upper lip from the lower one (1-2 mm apart
+    #: when closed) or the lid from the eyeball, which the rig moves apart. Ties the model to the
+    #: head's Gaussian count (``num_gaussians``, set by :meth:`EmoZoneModel.for_cloud`).
+    gaussian_latent: int = 0
+    num_gaussians: int = 0
 
     def __post_init__(self) -> None:
         if self.au_encoder not in ("cit", "mlp"):
             raise ModelConfigError(f"au_encoder must be 'cit' or 'mlp', got {self.au_encoder!r}")
         if self.baseline not in (None, "channel_gate"):
             raise ModelConfigError(f"baseline must be null or 'channel_gate', got {self.baseline!r}")
+        if self.cit_identity not in ("add", "film"):
+            raise ModelConfigError(f"cit_identity must be 'add' or 'film', got {self.cit_identity!r}")
+        if self.attention_norm not in ("softmax", "sigmoid"):
+            raise ModelConfigError(f"attention_norm must be 'softmax' or 'sigmoid', got {self.attention_norm!r}")
         if self.audio_mode not in ("mel", "features"):
             raise ModelConfigError(f"audio_mode must be 'mel' or 'features', got {self.audio_mode!r}")
         if self.audio_mode == "features" and self.audio_feature_dim < 1:
             raise ModelConfigError("audio_mode 'features' needs audio_feature_dim >= 1")
         if self.d < 1 or self.heads < 1 or self.d % self.heads:
             raise ModelConfigError(f"d={self.d} must be a positive multiple of heads={self.heads}")
+        if self.gaussian_latent < 0 or self.num_gaussians < 0:
+            raise ModelConfigError("gaussian_latent and num_gaussians must be >= 0")
         if self.au_window < 0 or self.mlp_layers < 1:
             raise ModelConfigError("au_window must be >= 0 and mlp_layers >= 1")
 
@@ -192,7 +208,12 @@ class EmoZoneModel(nn.Module):
         super().__init__()
         self.config = cfg = config or ModelConfig()
         self.triplane = TriPlaneEncoder(cfg.triplane_resolutions, cfg.triplane_channels, cfg.triplane_reduce)
-        fdim = self.triplane.out_dim
+        fdim = self.triplane.out_dim + (NUM_ZONES if cfg.zone_features else 0) + cfg.gaussian_latent
+        self.latent: nn.Parameter | None = None
+        if cfg.gaussian_latent:
+            if cfg.num_gaussians < 1:
+                raise ModelConfigError("gaussian_latent needs num_gaussians (build with EmoZoneModel.for_cloud)")
+            self.latent = nn.Parameter(torch.randn(cfg.num_gaussians, cfg.gaussian_latent) * 0.1)
         self.audio = AudioEncoder(cfg.d, cfg.audio_mode, cfg.n_mels, cfg.audio_window, cfg.audio_feature_dim,
                                   cfg.audio_hidden, cfg.audio_smooth)
         self.au_encoder: nn.Module | None = None
@@ -202,12 +223,12 @@ class EmoZoneModel(nn.Module):
             self.gate = ChannelGate(fdim, cfg.d)
         else:
             if cfg.au_encoder == "cit":
-                self.au_encoder = CITAE(cfg.d, cfg.au_window, cfg.cit_hidden, cfg.cit_dilations)
+                self.au_encoder = CITAE(cfg.d, cfg.au_window, cfg.cit_hidden, cfg.cit_dilations, cfg.cit_identity)
             else:
                 self.au_encoder = AUMLPEncoder(cfg.d, cfg.mlp_hidden)
             self.attention = SZPABAttention(fdim, cfg.d, cfg.heads, cfg.au_encoder, cfg.pab,
                                             cfg.learn_bias_residual, cfg.secondary_bias,
-                                            cfg.speech_priority_bias, cfg.attention_chunk)
+                                            cfg.speech_priority_bias, cfg.attention_chunk, cfg.attention_norm)
         # First decoder layer split so [f_i, o_i(t)] is never materialised over T x N.
         self.dec_f = nn.Linear(fdim, cfg.mlp_hidden)
         self.dec_o = nn.Linear(cfg.d, cfg.mlp_hidden, bias=False)
@@ -223,6 +244,9 @@ class EmoZoneModel(nn.Module):
     # ------------------------------------------------------------------ construction
     @classmethod
     def for_cloud(cls, cloud: GaussianCloud, config: ModelConfig | None = None) -> "EmoZoneModel":
+        config = config or ModelConfig()
+        if config.gaussian_latent and config.num_gaussians != len(cloud):
+            config = dataclasses.replace(config, num_gaussians=len(cloud))
         model = cls(config)
         model.fit_bounds(cloud)
         return model
@@ -249,6 +273,16 @@ class EmoZoneModel(nn.Module):
             raise ModelInputError(f"means: expected [N, 3], got {list(means.shape)}")
         m = check_memberships(memberships, n).to(means.device)
         f = self.triplane(means)
+        if self.config.zone_features or self.latent is not None:
+            parts = [f]
+            if self.config.zone_features:
+                parts.append(m)
+            if self.latent is not None:
+                if n != self.latent.shape[0]:
+                    raise ModelInputError(f"this model has a learned code for each of {self.latent.shape[0]} "
+                                          f"Gaussians, but the cloud has {n}")
+                parts.append(self.latent)
+            f = torch.cat(parts, dim=-1)
         q = bias = None
         if self.attention is not None:
             q = self.attention.queries(f)
@@ -300,10 +334,11 @@ class EmoZoneModel(nn.Module):
 
     def parameter_counts(self) -> dict[str, int]:
         """Trainable parameters per part (for docs and reports)."""
-        parts = {"triplane": self.triplane, "audio": self.audio, "au_encoder": self.au_encoder,
+        parts = {"triplane": self.triplane, "gaussian_latent": self.latent, "audio": self.audio, "au_encoder": self.au_encoder,
                  "attention": self.attention, "channel_gate": self.gate,
                  "decoder": nn.ModuleList([self.dec_f, self.dec_o, self.dec_rest, self.dec_out])}
-        counts = {k: sum(p.numel() for p in m.parameters() if p.requires_grad)
+        counts = {k: (m.numel() if isinstance(m, nn.Parameter) else
+                      sum(p.numel() for p in m.parameters() if p.requires_grad))
                   for k, m in parts.items() if m is not None}
         counts["total"] = sum(counts.values())
         return counts

@@ -117,12 +117,18 @@ class SZPABAttention(nn.Module):
         learn_residual: learn dB on the finite entries of the prior table.
         secondary, speech_priority: prior table values.
         chunk_size: attend in chunks of this many Gaussians (bounds memory at T x chunk x J x H).
+        norm: "softmax" (the paper: weights of a Gaussian sum to 1, values are mixed convexly) or
+            "sigmoid" (each token weighted on its own, alpha = sigmoid(logit + b): contributions of
+            several active tokens add up; -inf still gives exactly 0).
     """
 
     def __init__(self, query_dim: int, d: int = 64, heads: int = 4, au_tokens: str = "cit",
                  pab: bool = True, learn_residual: bool = True, secondary: float = -2.0,
-                 speech_priority: float = -1.0, chunk_size: int | None = None) -> None:
+                 speech_priority: float = -1.0, chunk_size: int | None = None, norm: str = "softmax") -> None:
         super().__init__()
+        if norm not in ("softmax", "sigmoid"):
+            raise ValueError(f"attention norm must be 'softmax' or 'sigmoid', got {norm!r}")
+        self.norm = norm
         if d % heads:
             raise ValueError(f"attention width {d} is not divisible by {heads} heads")
         self.d, self.heads, self.pab, self.chunk_size = int(d), int(heads), bool(pab), chunk_size
@@ -178,7 +184,7 @@ class SZPABAttention(nn.Module):
             logits = torch.einsum("nhc,tjhc->thnj", qc, k)  # [T, H, n, J]
             if bias is not None:
                 logits = logits + bias[s:s + step][None, None]
-            alpha = torch.softmax(logits, dim=-1)
+            alpha = torch.softmax(logits, dim=-1) if self.norm == "softmax" else torch.sigmoid(logits)
             o = torch.einsum("thnj,tjhc->tnhc", alpha, v).reshape(t, qc.shape[0], self.d)
             outs.append(self.out_proj(o))
             if return_weights:
