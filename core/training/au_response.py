@@ -53,8 +53,9 @@ def silent_audio(model, num_frames: int, fps: float = 25.0) -> torch.Tensor:
 
 @torch.no_grad()
 def au_response(model, head, intensity: float = AU_MAX, moving_mm: float = 0.1,
-                fps: float = 25.0) -> list[AUResponse]:
-    """Per-AU response of ``model`` (an EmoZoneModel for ``head``) against the head's rig."""
+                fps: float = 25.0, aus=AU_NAMES) -> list[AUResponse]:
+    """Per-AU response of ``model`` (an EmoZoneModel for ``head``) against the head's rig, for the
+    AUs named in ``aus`` (all 17 by default)."""
     from core import rig
 
     if not (0.0 < float(intensity) <= AU_MAX):
@@ -69,7 +70,11 @@ def au_response(model, head, intensity: float = AU_MAX, moving_mm: float = 0.1,
     audio_tokens = model.encode_audio(silent_audio(model, num_frames, fps).to(device))
     base = cloud.means
     out = []
-    for k, name in enumerate(AU_NAMES):
+    unknown = sorted(set(aus) - set(AU_NAMES))
+    if unknown:
+        raise ValueError(f"unknown AUs {unknown}")
+    for name in aus:
+        k = AU_NAMES.index(name)
         au = torch.zeros(num_frames, NUM_AUS, device=device)
         au[:, k] = float(intensity)
         truth = rig.deform(head, au[centre:centre + 1]).means[0] - base  # [N, 3]
