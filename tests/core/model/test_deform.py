@@ -167,11 +167,13 @@ def test_full_model_gradients_are_finite(cloud, name):
 
 
 @pytest.mark.gpu
-def test_cuda_matches_cpu(cloud):
+@pytest.mark.parametrize("options", [{}, {"cit_identity": "film", "attention_norm": "sigmoid", "zone_features": True,
+                                          "gaussian_latent": 4}], ids=["default", "diagnosis_options"])
+def test_cuda_matches_cpu(cloud, options):
     if not torch.cuda.is_available():
         pytest.skip("needs a CUDA device")
     torch.manual_seed(0)
-    model = EmoZoneModel.for_cloud(cloud, small_config())
+    model = EmoZoneModel.for_cloud(cloud, small_config(**options))
     audio, au = random_inputs(4)
     with torch.no_grad():
         ref = model(cloud, audio, au)
