@@ -89,8 +89,9 @@ class ModelConfig:
             raise ModelConfigError(f"baseline must be null or 'channel_gate', got {self.baseline!r}")
         if self.cit_identity not in ("add", "film"):
             raise ModelConfigError(f"cit_identity must be 'add' or 'film', got {self.cit_identity!r}")
-        if self.attention_norm not in ("softmax", "sigmoid"):
-            raise ModelConfigError(f"attention_norm must be 'softmax' or 'sigmoid', got {self.attention_norm!r}")
+        if self.attention_norm not in ("softmax", "sigmoid", "modality"):
+            raise ModelConfigError(f"attention_norm must be 'softmax', 'sigmoid' or 'modality', "
+                                   f"got {self.attention_norm!r}")
         if self.audio_mode not in ("mel", "features"):
             raise ModelConfigError(f"audio_mode must be 'mel' or 'features', got {self.audio_mode!r}")
         if self.audio_mode == "features" and self.audio_feature_dim < 1:

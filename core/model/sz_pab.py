@@ -34,6 +34,7 @@ AUDIO_TOKEN = "audio"
 NULL_TOKEN = "null"
 AU_VECTOR_TOKEN = "au_vector"
 NEG_INF = float("-inf")
+ATTENTION_NORMS = ("softmax", "sigmoid", "modality")
 
 
 def token_names(au_tokens: str = "cit") -> tuple[str, ...]:
@@ -117,17 +118,19 @@ class SZPABAttention(nn.Module):
         learn_residual: learn dB on the finite entries of the prior table.
         secondary, speech_priority: prior table values.
         chunk_size: attend in chunks of this many Gaussians (bounds memory at T x chunk x J x H).
-        norm: "softmax" (the paper: weights of a Gaussian sum to 1, values are mixed convexly) or
+        norm: "softmax" (the paper: weights of a Gaussian sum to 1, values are mixed convexly),
             "sigmoid" (each token weighted on its own, alpha = sigmoid(logit + b): contributions of
-            several active tokens add up; -inf still gives exactly 0).
+            several active tokens add up; -inf still gives exactly 0) or "modality" (one softmax over
+            the audio token and the null token, another over the AU tokens and the null token, the two
+            outputs added: the AUs compete with each other but no longer take weight from speech).
     """
 
     def __init__(self, query_dim: int, d: int = 64, heads: int = 4, au_tokens: str = "cit",
                  pab: bool = True, learn_residual: bool = True, secondary: float = -2.0,
                  speech_priority: float = -1.0, chunk_size: int | None = None, norm: str = "softmax") -> None:
         super().__init__()
-        if norm not in ("softmax", "sigmoid"):
-            raise ValueError(f"attention norm must be 'softmax' or 'sigmoid', got {norm!r}")
+        if norm not in ATTENTION_NORMS:
+            raise ValueError(f"attention norm must be one of {', '.join(ATTENTION_NORMS)}, got {norm!r}")
         self.norm = norm
         if d % heads:
             raise ValueError(f"attention width {d} is not divisible by {heads} heads")
@@ -164,6 +167,23 @@ class SZPABAttention(nn.Module):
         q = self.q_proj(features).reshape(features.shape[0], self.heads, c)
         return q / math.sqrt(c)
 
+    def _weights(self, logits: torch.Tensor) -> torch.Tensor:
+        """Attention weights from logits [..., J] (tokens: audio, AU tokens..., null)."""
+        if self.norm == "softmax":
+            return torch.softmax(logits, dim=-1)
+        if self.norm == "sigmoid":
+            return torch.sigmoid(logits)
+        j = logits.shape[-1]
+        audio = torch.zeros(j, dtype=torch.bool, device=logits.device)
+        audio[0] = True
+        null = torch.zeros_like(audio)
+        null[-1] = True
+        alpha = logits.new_zeros(logits.shape)
+        for group in (audio, ~audio & ~null):  # each with the null token, so no row is all -inf
+            keep = group | null
+            alpha = alpha + torch.softmax(logits.masked_fill(~keep, NEG_INF), dim=-1)
+        return alpha
+
     def attend(self, q: torch.Tensor, tokens: torch.Tensor, bias: torch.Tensor | None,
                return_weights: bool = False):
         """q [N, H, c], tokens [T, J-1, d] (without null), bias [N, J] or None -> o [T, N, d]
@@ -184,7 +204,7 @@ class SZPABAttention(nn.Module):
             logits = torch.einsum("nhc,tjhc->thnj", qc, k)  # [T, H, n, J]
             if bias is not None:
                 logits = logits + bias[s:s + step][None, None]
-            alpha = torch.softmax(logits, dim=-1) if self.norm == "softmax" else torch.sigmoid(logits)
+            alpha = self._weights(logits)
             o = torch.einsum("thnj,tjhc->tnhc", alpha, v).reshape(t, qc.shape[0], self.d)
             outs.append(self.out_proj(o))
             if return_weights:

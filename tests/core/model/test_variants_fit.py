@@ -70,3 +70,22 @@ def test_gaussian_code_and_zone_features_round_trip_and_name_a_wrong_cloud(tmp_p
         assert torch.equal(model(cloud, audio, au).d_mu, loaded(cloud, audio, au).d_mu)
         with pytest.raises(ModelInputError, match=f"each of {len(cloud)} Gaussians"):
             model.gaussian_context(cloud.means[:10], torch.full((10, 6), 1 / 6))
+
+
+def test_modality_weights_keep_audio_and_aus_apart_and_masks_exact():
+    att = SZPABAttention(8, d=16, heads=2, norm="modality")
+    zones = torch.zeros(4, 6)
+    zones[:2, 3] = 1.0  # mouth: audio and the mouth AUs allowed
+    zones[2:, 0] = 1.0  # brow: audio masked
+    q = att.queries(torch.randn(4, 8))
+    tokens = torch.randn(3, 18, 16)
+    bias = att.gaussian_bias(zones)
+    _, w = att.attend(q, tokens, bias, return_weights=True)
+    # Two softmaxes, each with the null token: the weights sum to 2, the AUs' to at most 1.
+    torch.testing.assert_close(w.sum(-1), torch.full_like(w.sum(-1), 2.0))
+    assert torch.all(w[..., 2:, 0] == 0)  # audio stays out of the brow exactly
+    # A stronger AU logit takes weight from the other AUs and the null token, never from the audio.
+    louder = tokens.clone()
+    louder[:, 9] *= 10.0  # AU12's token
+    _, w2 = att.attend(q, louder, bias, return_weights=True)
+    torch.testing.assert_close(w2[..., :2, 0], w[..., :2, 0])
