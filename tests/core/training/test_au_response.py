@@ -32,6 +32,7 @@ def test_a_model_that_never_moves_scores_zero_and_the_rig_sizes_are_real(head):
     assert [r.au for r in rows] == list(AU_NAMES)
     for r in rows:
         assert r.model_mm == 0.0 and r.fidelity == pytest.approx(0.0, abs=1e-6) and r.moving > 100
+        assert r.neutral_mm == 0.0 and r.fidelity_from_neutral == pytest.approx(0.0, abs=1e-6)
     sizes = {r.au: r.rig_mm for r in rows}
     assert sizes["AU26"] > 10 and 1 < sizes["AU45"] < 10  # a jaw drop is big, a blink a few mm
 
@@ -76,6 +77,7 @@ def test_the_command_prints_one_line_per_au(tmp_path):
     lines = [ln for ln in proc.stdout.splitlines() if re.match(r"AU\d\d model ", ln)]
     assert [ln.split()[0] for ln in lines] == list(AU_NAMES)
     assert all(re.fullmatch(r"AU\d\d model \d+\.\d\d mm rig \d+\.\d\d mm fidelity -?\d+%", ln) for ln in lines)
+    assert re.search(r"^neutral \(every AU 0, silence\) moves AU\d\d's Gaussians \d+\.\d\d mm", proc.stdout, re.M)
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"not a checkpoint")
     proc = subprocess.run([sys.executable, "main.py", "evaluate", "--au-response", str(bad)], cwd=ROOT,
