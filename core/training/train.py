@@ -129,9 +129,6 @@ class Trainer:
         self.cameras = [c.camera(head, dataset.width, dataset.height).resized(w, h) for c in dataset.cameras]
         self._prepare_sequences()
         self.opt = torch.optim.Adam(self.model.parameters(), lr=config.lr)
-        # Cosine decay to a tenth of the rate over the run.
-        self._lr_factor = lambda s: 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(s / max(config.steps, 1), 1.0)))
-        self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, self._lr_factor)
         self.step = 0
 
     def _prepare_sequences(self) -> None:
@@ -197,7 +194,16 @@ class Trainer:
             terms["position"] = cfg.w_position * loss
         return sum(terms.values()), {k: float(v.detach()) for k, v in terms.items()}
 
-    def train_step(self) -> dict:
+    def learning_rate(self, spent: float) -> float:
+        """Cosine decay to a tenth of the rate over the run; ``spent`` is the fraction of the run done."""
+        return self.cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(max(spent, 0.0), 1.0))))
+
+    def train_step(self, spent: float | None = None) -> dict:
+        """One step at the learning rate for ``spent`` (the fraction of the run done; by default
+        step / steps, which a timed run replaces with the larger of that and its time spent)."""
+        lr = self.learning_rate(self.step / max(self.cfg.steps, 1) if spent is None else spent)
+        for group in self.opt.param_groups:
+            group["lr"] = lr
         seq_i = int(self.rng.integers(len(self.data)))
         d = self.data[seq_i]
         a = int(self.rng.integers(0, max(d["T"] - self.cfg.window, 0) + 1))
@@ -208,7 +214,6 @@ class Trainer:
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
         self.opt.step()
-        self.sched.step()
         self.step += 1
         terms["loss"] = float(loss.detach())
         return terms
@@ -235,9 +240,6 @@ class Trainer:
         opt_path = _optimizer_path(path)
         if opt_path.exists():
             load_optimizer(opt_path, self.opt)
-        self.sched.last_epoch = self.step
-        for group in self.opt.param_groups:
-            group["lr"] = self.cfg.lr * self._lr_factor(self.step)
         return True
 
 
@@ -261,14 +263,13 @@ def train(dataset_dir, out_path, variant: str = "full", config: TrainConfig | No
     recent: list[dict] = []
     with open(log_path, "a") as log:
         while trainer.step < config.steps:
-            elapsed = time.perf_counter() - t0
+            spent = None
             if config.max_seconds is not None:
+                elapsed = time.perf_counter() - t0
                 if elapsed >= config.max_seconds:
                     break
                 spent = max(trainer.step / max(config.steps, 1), elapsed / config.max_seconds)
-                for group in trainer.opt.param_groups:
-                    group["lr"] = config.lr * trainer._lr_factor(spent * config.steps)
-            terms = trainer.train_step()
+            terms = trainer.train_step(spent)
             recent = (recent + [terms])[-config.log_every:]
             if trainer.step % config.log_every == 0 or trainer.step == config.steps:
                 mean = {k: float(np.mean([r[k] for r in recent])) for k in recent[0]}
