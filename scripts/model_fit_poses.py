@@ -28,6 +28,7 @@ def main(argv=None) -> int:
 
     from core import rig
     from core.aus import NUM_AUS
+    from core.commands.train import parse_overrides
     from core.head import default_head
     from core.model.deform import EmoZoneModel, ModelConfig, cloud_memberships
     from core.training.au_response import au_response, response_table, silent_audio
@@ -48,13 +49,7 @@ def main(argv=None) -> int:
     p.add_argument("--log-every", type=int, default=100)
     p.add_argument("--max-seconds", type=float, default=None, help="stop training after this long")
     args = p.parse_args(argv)
-    overrides = {}
-    for item in args.set:
-        k, _, v = item.partition("=")
-        try:
-            overrides[k] = json.loads(v)
-        except json.JSONDecodeError:
-            overrides[k] = v
+    overrides = parse_overrides(args.set)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     dev = torch.device(args.device)

@@ -36,6 +36,21 @@ def add_arguments(p) -> None:
                         "or triplane_reduce=concat); repeatable")
 
 
+def parse_overrides(items) -> dict:
+    """``KEY=VALUE`` strings (``--set``) -> model configuration overrides; VALUE is JSON, or a bare word
+    taken as a string. Raises ValueError naming an item without '='."""
+    overrides = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--set expects KEY=VALUE, got {item!r}")
+        try:
+            overrides[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            overrides[key.strip()] = value
+    return overrides
+
+
 def run(args) -> int:
     from core.model.checkpoint import CheckpointError
     from core.training.dataset import DatasetError
@@ -48,16 +63,11 @@ def run(args) -> int:
     cfg = TrainConfig(steps=args.steps, lr=args.lr, window=args.window, render_scale=args.render_scale,
                       w_position=args.position_weight, w_image=args.image_weight, seed=args.seed,
                       max_seconds=args.max_seconds, position_norm=args.position_norm, **weights)
-    overrides = {}
-    for item in args.set:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            print(f"error: --set expects KEY=VALUE, got {item!r}", file=sys.stderr)
-            return 2
-        try:
-            overrides[key.strip()] = json.loads(value)
-        except json.JSONDecodeError:
-            overrides[key.strip()] = value  # a bare word: a string
+    try:
+        overrides = parse_overrides(args.set)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     try:
         summary = train(args.dataset, args.output, args.variant, cfg, args.device, args.backend, resume=not args.fresh,
                         model_overrides=overrides or None)
