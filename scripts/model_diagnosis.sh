@@ -1,28 +1,45 @@
 #!/usr/bin/env bash
 # Why the model could not fit the rig (docs/RESULTS.md): capacity runs (static poses,
-# scripts/model_fit_poses.py) and geometry-only sequence trainings side by side on one GPU.
-#   scripts/model_diagnosis.sh DATA OUT [SECONDS]
-# DATA: a `main.py dataset DIR --stage sources` folder. Every run stops after SECONDS of training
-# (default 380) and writes OUT/NAME.txt (the per-AU response) and OUT/NAME.json or a checkpoint.
+# scripts/model_fit_poses.py) and geometry-only sequence trainings, side by side on one GPU.
+#   scripts/model_diagnosis.sh ROUND DATA OUT [SECONDS]
+# ROUND: 1, 2 or 3 (the rounds of docs/RESULTS.md). DATA: a `main.py dataset DIR --stage sources`
+# folder. Every run stops after SECONDS of training (default 380; round 3 used 120) and writes
+# OUT/NAME.txt (the per-AU response) and OUT/NAME.json or OUT/NAME.safetensors.
 set -u
-data=$1; out=$2; secs=${3:-380}
+round=$1; data=$2; out=$3; secs=${4:-380}
 mkdir -p "$out"
 py=${PYTHON:-python3}
 code='--set gaussian_latent=16 --set zone_features=true'
+film='--set cit_identity=film'
+hires='--set triplane_resolutions=[64,128,256] --set triplane_reduce=concat'
 poses() { name=$1; shift; $py scripts/model_fit_poses.py -o "$out/$name.json" --steps 1000000 --max-seconds "$secs" \
             "$@" > "$out/$name.txt" 2>&1; }
 seqs() { name=$1; shift
          $py main.py train "$data" -o "$out/$name.safetensors" --fresh --steps 1000000 --max-seconds "$secs" \
              --image-weight 0 --position-weight 1 "$@" > "$out/$name.train.txt" 2>&1
          $py main.py evaluate --au-response "$out/$name.safetensors" --device cuda > "$out/$name.txt" 2>&1; }
-poses poses_default &
-poses poses_hires --set 'triplane_resolutions=[64,128,256]' --set triplane_reduce=concat &
-poses poses_zones --set zone_features=true &
-poses poses_code $code &
-seqs seq_old_loss --position-norm moving &
-seqs seq_default --magnitude-weight 0 &
-seqs seq_code --magnitude-weight 0 $code &
-seqs seq_code_wide --magnitude-weight 0 $code --set mlp_hidden=256 --set mlp_layers=3 &
-seqs seq_code_no_pab --variant no_pab --magnitude-weight 0 $code &
-seqs seq_code_channel_gate --variant channel_gate --magnitude-weight 0 $code &
+case $round in
+1)  poses poses_default &
+    poses poses_hires $hires &
+    poses poses_zones --set zone_features=true &
+    poses poses_code $code &
+    seqs seq_old_loss --position-norm moving &
+    seqs seq_default --magnitude-weight 0 &
+    seqs seq_code --magnitude-weight 0 $code &
+    seqs seq_code_wide --magnitude-weight 0 $code --set mlp_hidden=256 --set mlp_layers=3 &
+    seqs seq_code_no_pab --variant no_pab --magnitude-weight 0 $code &
+    seqs seq_code_channel_gate --variant channel_gate --magnitude-weight 0 $code & ;;
+2)  seqs full_film_hires --magnitude-weight 0 $film $hires &
+    seqs full_film_hires_code --magnitude-weight 0 $film $hires $code &
+    seqs full_hires --magnitude-weight 0 $hires &
+    seqs full_film --magnitude-weight 0 $film &
+    seqs full_film_hires_sigmoid --magnitude-weight 0 $film $hires --set attention_norm=sigmoid &
+    seqs no_pab_film_hires --variant no_pab --magnitude-weight 0 $film $hires &
+    seqs channel_gate_hires --variant channel_gate --magnitude-weight 0 $hires &
+    poses poses_film_hires $film $hires & ;;
+3)  for n in softmax sigmoid modality; do
+        seqs "$n" --magnitude-weight 0 $film $hires --set attention_norm=$n &
+    done ;;
+*)  echo "ROUND must be 1, 2 or 3" >&2; exit 2 ;;
+esac
 wait
