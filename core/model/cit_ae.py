@@ -63,6 +63,10 @@ def au_windows(au: torch.Tensor, window: int, frames: torch.Tensor | None = None
     return win
 
 
+#: How CIT-AE gives a token its AU's identity: "add" (k = h + e) or "film" (k = h * s + e).
+CIT_IDENTITIES = ("add", "film")
+
+
 class CITAE(nn.Module):
     """Channel-independent temporal AU encoder: AU sequence [T, 17] -> tokens [T', 17, d].
 
@@ -76,8 +80,8 @@ class CITAE(nn.Module):
     def __init__(self, d: int = 64, window: int = 8, hidden: int = 32,
                  dilations: Sequence[int] = (1, 2, 4), identity: str = "add") -> None:
         super().__init__()
-        if identity not in ("add", "film"):
-            raise ValueError(f"CIT-AE identity must be 'add' or 'film', got {identity!r}")
+        if identity not in CIT_IDENTITIES:
+            raise ValueError(f"CIT-AE identity must be one of {', '.join(CIT_IDENTITIES)}, got {identity!r}")
         self.d, self.window, self.hidden = int(d), int(window), int(hidden)
         layers: list[nn.Module] = []
         cin = 1

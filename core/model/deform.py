@@ -21,8 +21,8 @@ from torch import nn
 from core.aus import AU_MAX, NUM_AUS, NUM_ZONES, ZONE_INDEX, ZONES
 from core.gaussians import GaussianCloud
 from core.model.audio_encoder import AudioEncoder
-from core.model.cit_ae import AUMLPEncoder, CITAE, _check_au
-from core.model.sz_pab import SZPABAttention
+from core.model.cit_ae import CIT_IDENTITIES, AUMLPEncoder, CITAE, _check_au
+from core.model.sz_pab import ATTENTION_NORMS, SZPABAttention
 from core.model.triplane import TriPlaneEncoder
 
 #: GaussianCloud attribute holding the zone memberships [N, 6] in core.aus.ZONES order.
@@ -87,10 +87,10 @@ class ModelConfig:
             raise ModelConfigError(f"au_encoder must be 'cit' or 'mlp', got {self.au_encoder!r}")
         if self.baseline not in (None, "channel_gate"):
             raise ModelConfigError(f"baseline must be null or 'channel_gate', got {self.baseline!r}")
-        if self.cit_identity not in ("add", "film"):
-            raise ModelConfigError(f"cit_identity must be 'add' or 'film', got {self.cit_identity!r}")
-        if self.attention_norm not in ("softmax", "sigmoid", "modality"):
-            raise ModelConfigError(f"attention_norm must be 'softmax', 'sigmoid' or 'modality', "
+        if self.cit_identity not in CIT_IDENTITIES:
+            raise ModelConfigError(f"cit_identity must be one of {', '.join(CIT_IDENTITIES)}, got {self.cit_identity!r}")
+        if self.attention_norm not in ATTENTION_NORMS:
+            raise ModelConfigError(f"attention_norm must be one of {', '.join(ATTENTION_NORMS)}, "
                                    f"got {self.attention_norm!r}")
         if self.audio_mode not in ("mel", "features"):
             raise ModelConfigError(f"audio_mode must be 'mel' or 'features', got {self.audio_mode!r}")

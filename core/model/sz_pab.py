@@ -144,6 +144,12 @@ class SZPABAttention(nn.Module):
         self.register_buffer("prior", prior_bias_table(au_tokens, secondary, speech_priority))
         self.learn_residual = bool(learn_residual)
         self.residual = nn.Parameter(torch.zeros_like(self.prior), requires_grad=self.learn_residual)
+        # "modality": which tokens each softmax keeps, [2, J] (audio + null; AU tokens + null).
+        j = len(self.names)
+        groups = torch.zeros(2, j, dtype=torch.bool)
+        groups[0, 0] = groups[1, 1:] = True
+        groups[:, -1] = True
+        self.register_buffer("groups", groups, persistent=False)
 
     @property
     def num_tokens(self) -> int:
@@ -173,16 +179,8 @@ class SZPABAttention(nn.Module):
             return torch.softmax(logits, dim=-1)
         if self.norm == "sigmoid":
             return torch.sigmoid(logits)
-        j = logits.shape[-1]
-        audio = torch.zeros(j, dtype=torch.bool, device=logits.device)
-        audio[0] = True
-        null = torch.zeros_like(audio)
-        null[-1] = True
-        alpha = logits.new_zeros(logits.shape)
-        for group in (audio, ~audio & ~null):  # each with the null token, so no row is all -inf
-            keep = group | null
-            alpha = alpha + torch.softmax(logits.masked_fill(~keep, NEG_INF), dim=-1)
-        return alpha
+        # Each group has the null token, so no row is all -inf.
+        return sum(torch.softmax(logits.masked_fill(~keep, NEG_INF), dim=-1) for keep in self.groups)
 
     def attend(self, q: torch.Tensor, tokens: torch.Tensor, bias: torch.Tensor | None,
                return_weights: bool = False):
