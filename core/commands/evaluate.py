@@ -41,7 +41,9 @@ def _au_response(args) -> int:
     except CheckpointError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"{path}: each AU alone at {args.intensity:g}, silent audio, over the Gaussians the rig moves")
+    print(f"{path}: each AU alone at {args.intensity:g}, silent audio, over the Gaussians the rig moves;\n"
+          "fidelity = 1 - mean|model offset - rig offset| / mean|rig offset| (100%: the rig exactly, "
+          "0%: no better than standing still, below 0: worse); docs/RESULTS.md")
     print(response_table(au_response(model.to(device), head, args.intensity)))
     return 0
 
