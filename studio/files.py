@@ -682,6 +682,7 @@ class FileWorkflow(QObject):
             return False
         self._set_document(Document(self.document.take), answer == "discard")
         self.window.push(TakeEdit("Recover autosave", self.document.take, take))
+        offered = side.name  # the name the prompt showed; the file moves to this studio's own name
         own = self.autosaver.target()
         if own is not None:
             try:
@@ -690,7 +691,7 @@ class FileWorkflow(QObject):
             except OSError:
                 pass
         self.autosaver.adopt(side)
-        self._status(f"Recovered the untitled take autosaved in {side.name}", 6000)
+        self._status(f"Recovered the untitled take autosaved in {offered}", 6000)
         return True
 
     def stop(self) -> None:

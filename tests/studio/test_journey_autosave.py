@@ -491,6 +491,8 @@ def test_a_damaged_untitled_autosave_is_named_set_aside_and_the_next_one_offered
     take = w.document.take
     assert take.name == "Lost work" and [(k.frame, k.value) for k in take.curves["AU12"].keys] == [(0, 4.25)]
     assert w.document.is_dirty and find_untitled_recoveries(default_autosave_dir()) == []
+    # The status bar names the file the prompt offered, not the name it was moved to for this studio.
+    assert readable.name in w.statusBar().currentMessage()
 
 
 @_isolated
