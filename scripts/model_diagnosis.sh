@@ -2,7 +2,7 @@
 # Why the model could not fit the rig (docs/RESULTS.md): capacity runs (static poses,
 # scripts/model_fit_poses.py) and geometry-only sequence trainings, side by side on one GPU.
 #   scripts/model_diagnosis.sh ROUND DATA OUT [SECONDS]
-# ROUND: 1, 2 or 3 (the rounds of docs/RESULTS.md). DATA: a `main.py dataset DIR --stage sources`
+# ROUND: 1 to 4 (the rounds of docs/RESULTS.md; round 4 wants a data set made with --pauses long). DATA: a `main.py dataset DIR --stage sources`
 # folder. Every run stops after SECONDS of training (default 380; round 3 used 120) and writes
 # OUT/NAME.txt (the per-AU response) and OUT/NAME.json or OUT/NAME.safetensors.
 set -u
@@ -40,6 +40,13 @@ case $round in
 3)  for n in softmax sigmoid modality; do
         seqs "$n" --magnitude-weight 0 $film $hires --set attention_norm=$n &
     done ;;
-*)  echo "ROUND must be 1, 2 or 3" >&2; exit 2 ;;
+4)  anchor='--set neutral_anchor=true'
+    seqs softmax_anchor_b8 --magnitude-weight 0 $film $hires $anchor --batch 8 &
+    seqs modality_anchor_b8 --magnitude-weight 0 $film $hires $anchor --batch 8 --set attention_norm=modality &
+    seqs sigmoid_anchor_b8 --magnitude-weight 0 $film $hires $anchor --batch 8 --set attention_norm=sigmoid &
+    seqs softmax_b8 --magnitude-weight 0 $film $hires --batch 8 &
+    seqs softmax_anchor_b1 --magnitude-weight 0 $film $hires $anchor &
+    seqs channel_gate_anchor_b8 --variant channel_gate --magnitude-weight 0 $hires $anchor --batch 8 & ;;
+*)  echo "ROUND must be 1, 2, 3 or 4" >&2; exit 2 ;;
 esac
 wait

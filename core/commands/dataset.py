@@ -21,6 +21,9 @@ def add_arguments(p) -> None:
                    help="AU curves: 'varied' (every AU over its whole range, fast and slow) or 'v1' (the first data sets)")
     p.add_argument("--voices", default=None,
                    help="comma-separated espeak-ng voices (default: several English accents, male and female)")
+    p.add_argument("--pauses", choices=["short", "long"], default="short",
+                   help="silence around and between sentences: 'short' (0.3-0.7 s, the first data sets) or "
+                        "'long' (0.3-2 s, so the model sees stretches of silence with the AUs moving)")
     p.add_argument("--png-every", type=int, default=1, help="also write every Nth frame as PNG for inspection")
 
 
@@ -35,7 +38,7 @@ def run(args) -> int:
         if args.stage in ("all", "sources"):
             voices = tuple(v.strip() for v in args.voices.split(",") if v.strip()) if args.voices else VOICES
             make_sources(args.directory, head, args.train, args.val, args.fps, parse_size(args.size), seed=args.seed,
-                         au_style=args.au_style, voices=voices)
+                         au_style=args.au_style, voices=voices, pauses=args.pauses)
             print(f"wrote sources of {args.train + args.val} sequences to {args.directory}")
         if args.stage in ("all", "frames"):
             render_frames(args.directory, head, args.backend, write_png_every=args.png_every,

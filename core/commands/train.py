@@ -17,6 +17,7 @@ def add_arguments(p) -> None:
     p.add_argument("--steps", type=int, default=2000)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--window", type=int, default=5, help="consecutive frames per step")
+    p.add_argument("--batch", type=int, default=1, help="windows per step (random sequences and cameras)")
     p.add_argument("--render-scale", type=float, default=1.0, help="render and compare at this fraction of the size")
     p.add_argument("--position-weight", type=float, default=0.05, help="weight of the direct position term (0: off)")
     p.add_argument("--image-weight", type=float, default=1.0)
@@ -60,7 +61,7 @@ def run(args) -> int:
 
     weights = {k: v for k, v in (("w_magnitude", args.magnitude_weight), ("w_temporal", args.temporal_weight))
                if v is not None}
-    cfg = TrainConfig(steps=args.steps, lr=args.lr, window=args.window, render_scale=args.render_scale,
+    cfg = TrainConfig(steps=args.steps, lr=args.lr, window=args.window, batch=args.batch, render_scale=args.render_scale,
                       w_position=args.position_weight, w_image=args.image_weight, seed=args.seed,
                       max_seconds=args.max_seconds, position_norm=args.position_norm, **weights)
     try:

@@ -6,6 +6,7 @@
     o_i(t)= SZPABAttention(f_i, m_i, [a_t, k(t)])            [T, N, d]   (or ChannelGate baseline)
     y     = MLP([f_i, o_i(t)]) * (1 - m_i,static)            [T, N, 10]
     d_mu = y[:3] * half box extent, d_rot = y[3:7], d_log_scale = y[7:10]
+    (with ``neutral_anchor``: y(t) - y(neutral), the neutral input being silence and every AU at 0)
 
 The deformed Gaussian of frame t: mu + d_mu, normalise(normalise(q) + d_rot), log_s + d_log_scale
 (:func:`apply_deformation`). Static-zone Gaussians (m_static = 1) get exactly zero offsets.
@@ -13,6 +14,7 @@ The deformed Gaussian of frame t: mu + d_mu, normalise(normalise(q) + d_rot), lo
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any, Sequence
 
 import torch
@@ -81,6 +83,12 @@ class ModelConfig:
     #: head's Gaussian count (``num_gaussians``, set by :meth:`EmoZoneModel.for_cloud`).
     gaussian_latent: int = 0
     num_gaussians: int = 0
+    #: Subtract the decoder's output for the neutral input (silence, every AU at 0), so the
+    #: canonical head, which is the neutral face, is exactly what the model gives there. Without it
+    #: a zero offset at rest is a cancellation the network has to learn: the AU tokens carry their
+    #: identity embeddings even at intensity 0, and trained attention models moved the mouth by
+    #: 2.5-4.7 mm in silence with every AU at 0 (docs/RESULTS.md).
+    neutral_anchor: bool = False
 
     def __post_init__(self) -> None:
         if self.au_encoder not in ("cit", "mlp"):
@@ -306,17 +314,36 @@ class EmoZoneModel(nn.Module):
         u = (au.float() / AU_MAX).clamp(0.0, 1.0)
         return u if frames is None else u[frames]
 
+    def neutral_input(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The audio tokens [1, d] and AU conditioning of one neutral frame: silence (the log-mel
+        floor, or zero features) and every AU at 0."""
+        from core.audio.features import LOG_FLOOR
+
+        w = self.dec_out.weight
+        if self.config.audio_mode == "mel":
+            silence = torch.full((1, self.config.audio_window, self.config.n_mels), math.log(LOG_FLOOR),
+                                 device=w.device, dtype=w.dtype)
+        else:
+            silence = torch.zeros(1, self.config.audio_feature_dim, device=w.device, dtype=w.dtype)
+        return self.audio(silence), self.encode_au(torch.zeros(1, NUM_AUS, device=w.device))
+
+    def _conditioning(self, ctx: GaussianContext, audio_tokens: torch.Tensor, au_cond: torch.Tensor) -> torch.Tensor:
+        """o_i(t) [T, N, d]: the attention over the frame's tokens, or the channel gate."""
+        if self.gate is not None:
+            return self.gate(ctx.features, audio_tokens, au_cond)
+        tokens = torch.cat([audio_tokens[:, None], au_cond], dim=1)
+        return self.attention.attend(ctx.queries, tokens, ctx.bias)
+
     def decode(self, ctx: GaussianContext, audio_tokens: torch.Tensor, au_cond: torch.Tensor) -> DeformationOutput:
         """Context, audio tokens [T, d], AU conditioning (from encode_au) -> offsets for T frames."""
         if audio_tokens.shape[0] != au_cond.shape[0]:
             raise ModelInputError(f"audio has {audio_tokens.shape[0]} frames but the AUs have {au_cond.shape[0]}")
-        if self.gate is not None:
-            o = self.gate(ctx.features, audio_tokens, au_cond)
-        else:
-            tokens = torch.cat([audio_tokens[:, None], au_cond], dim=1)
-            o = self.attention.attend(ctx.queries, tokens, ctx.bias)
-        h = self.dec_rest(self.dec_f(ctx.features)[None] + self.dec_o(o))
-        y = self.dec_out(h) * ctx.move_weight[None, :, None]
+        o = self._conditioning(ctx, audio_tokens, au_cond)
+        hf = self.dec_f(ctx.features)[None]
+        y = self.dec_out(self.dec_rest(hf + self.dec_o(o)))
+        if self.config.neutral_anchor:
+            y = y - self.dec_out(self.dec_rest(hf + self.dec_o(self._conditioning(ctx, *self.neutral_input()))))
+        y = y * ctx.move_weight[None, :, None]
         half_extent = 0.5 * (self.triplane.bbox_max - self.triplane.bbox_min)
         return DeformationOutput(y[..., :3] * half_extent, y[..., 3:7], y[..., 7:10])
 

@@ -28,6 +28,8 @@ import numpy as np
 from core.aus import AU_NAMES, NUM_AUS, NUM_SPEECH, SPEECH_NAMES
 
 SCHEMA = "EmoZoneDataset.1"
+#: Silence around and between the sentences of a sequence (make_sources' ``pauses``).
+PAUSES = ("short", "long")
 #: espeak-ng voices the data sets speak in (male and female variants of several English accents;
 #: each one is reachable through the C library, so phoneme timing stays exact).
 VOICES = ("en-us", "en-us+f3", "en", "en+f2", "en-gb-scotland", "en-gb-x-rp+f3", "en-029", "en-us+m3")
@@ -143,11 +145,15 @@ def make_sources(
     root: str | os.PathLike, head, num_train: int = 16, num_val: int = 4, fps: float = 25.0,
     size: tuple[int, int] = (256, 256), cameras=DEFAULT_CAMERAS, seed: int = 0, sentences_per_sequence: int = 2,
     max_seconds: float | None = None, au_style: str = "varied", voices: tuple[str, ...] = VOICES,
+    pauses: str = "short",
 ) -> Path:
     """Write speech, curves and features for num_train + num_val sequences (no frames yet).
     max_seconds cuts every sequence short (toy data sets for tests). au_style: see
     core.training.sequences.AU_STYLES. Each sequence speaks in one of ``voices`` (espeak-ng voice
-    names) at a random rate of 140-190 words per minute; ("en-us",) at 160 is the first data sets'."""
+    names) at a random rate of 140-190 words per minute; ("en-us",) at 160 is the first data sets'.
+    pauses: "short" (0.3 s of silence first, 0.3-0.7 s between sentences: the first data sets) or
+    "long" (0.3-1.5 s first and last, 0.3-2.0 s between), so that the model sees whole stretches of
+    silence, with the AUs moving, as often as speech."""
     import soundfile as sf
     import soxr
 
@@ -155,6 +161,9 @@ def make_sources(
     from core.audio.features import log_mel
     from core.training.sequences import random_au_sequence, speech_truth
 
+    if pauses not in PAUSES:
+        raise DatasetError(f"pauses must be one of {', '.join(PAUSES)}, got {pauses!r}")
+    long_pauses = pauses == "long"
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -163,16 +172,19 @@ def make_sources(
     for i in range(num_train + num_val):
         split = "train" if i < num_train else "val"
         picks = [SENTENCES[order[(i * sentences_per_sequence + k) % len(SENTENCES)]] for k in range(sentences_per_sequence)]
-        gap = float(rng.uniform(0.3, 0.7))
+        gap = float(rng.uniform(0.3, 2.0 if long_pauses else 0.7))
+        lead_s = float(rng.uniform(0.3, 1.5)) if long_pauses else 0.3
+        tail_s = float(rng.uniform(0.3, 1.5)) if long_pauses else 0.0
         if tuple(voices) == ("en-us",):
             voice, wpm = "en-us", 160
         else:
             voice, wpm = voices[int(rng.integers(len(voices)))], int(rng.integers(140, 191))
         audio, phonemes = speak_sentences(picks, gap_s=gap, voice=voice, words_per_minute=wpm)
         audio16 = soxr.resample(audio, ESPEAK_RATE, 16000).astype(np.float32)
-        lead = np.zeros(int(0.3 * 16000), np.float32)  # a little silence first: the mouth starts closed
-        audio16 = np.concatenate([lead, audio16])
-        phonemes = [(p, a + 0.3, b + 0.3) for p, a, b in phonemes]
+        lead = np.zeros(int(lead_s * 16000), np.float32)  # silence first: the mouth starts closed
+        audio16 = np.concatenate([lead, audio16, np.zeros(int(tail_s * 16000), np.float32)])
+        lead_s = len(lead) / 16000
+        phonemes = [(p, a + lead_s, b + lead_s) for p, a, b in phonemes]
         if max_seconds is not None:
             audio16 = audio16[: int(max_seconds * 16000)]
             phonemes = [(p, a, min(b, max_seconds)) for p, a, b in phonemes if a < max_seconds]
@@ -197,7 +209,7 @@ def make_sources(
     meta = {
         "schema": SCHEMA, "fps": fps, "width": size[0], "height": size[1],
         "cameras": [dataclasses.asdict(c) for c in cameras], "head_fingerprint": head.fingerprint(),
-        "sequences": seqs, "seed": seed, "au_style": au_style,
+        "sequences": seqs, "seed": seed, "au_style": au_style, "pauses": pauses,
     }
     (root / "dataset.json").write_text(json.dumps(meta, indent=2))
     return root

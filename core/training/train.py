@@ -37,6 +37,7 @@ class TrainConfig:
     steps: int = 2000
     lr: float = 2e-3
     window: int = 5  # consecutive frames per step (>= 3 for the temporal term)
+    batch: int = 1  # windows per step, each from a random sequence and camera, decoded together
     render_scale: float = 1.0  # < 1 renders and compares at a lower resolution (CPU toy runs)
     w_image: float = 1.0
     w_dssim: float = 0.2
@@ -137,9 +138,14 @@ class Trainer:
         from core import rig
         from core.audio.features import mel_windows
 
+        if self.cfg.batch < 1 or self.cfg.window < 1:
+            raise TrainingError(f"batch ({self.cfg.batch}) and window ({self.cfg.window}) must be >= 1")
         self.data = []
         for seq in self.train_seqs:
             t = seq.num_frames
+            if t < self.cfg.window:
+                raise TrainingError(f"{self.ds.root}: sequence {seq.name} has {t} frames, fewer than the "
+                                    f"window of {self.cfg.window}")
             au = torch.as_tensor(seq.au, device=self.device)
             mel = torch.as_tensor(mel_windows(seq.mel, self.ds.fps, t, self.model_config.audio_window), device=self.device)
             frames = []
@@ -157,38 +163,48 @@ class Trainer:
 
     # ------------------------------------------------------------------ one step
     def loss_on_window(self, d: dict, a: int, cam_index: int):
+        """The loss of one window (frames a .. a + window - 1 of sequence ``d``, camera ``cam_index``)."""
+        return self.loss_on_windows([(d, a, cam_index)])
+
+    def loss_on_windows(self, windows: list[tuple[dict, int, int]]):
+        """The loss of a batch of windows [(sequence, first frame, camera)], decoded together: every
+        term is the mean over the windows. Returns (loss, {term: value})."""
         from core.model.deform import apply_deformation
         from core.model.losses import image_loss, offset_magnitude, temporal_second_difference
 
-        cfg = self.cfg
-        b = a + cfg.window
-        frames_idx = torch.arange(a, b, device=self.device)
+        cfg, w = self.cfg, self.cfg.window
         ctx = self.model.context_for(self.cloud)
         pad = self.model_config.audio_smooth // 2  # the audio smoother sees neighbouring frames
-        lo, hi = max(0, a - pad), min(d["T"], b + pad)
-        audio_tokens = self.model.encode_audio(d["mel"][lo:hi])[a - lo : a - lo + cfg.window]
-        au_cond = self.model.encode_au(d["au"], frames_idx)
-        out = self.model.decode(ctx, audio_tokens, au_cond)
+        audio, au = [], []
+        for d, a, _ in windows:
+            lo, hi = max(0, a - pad), min(d["T"], a + w + pad)
+            audio.append(self.model.encode_audio(d["mel"][lo:hi])[a - lo : a - lo + w])
+            au.append(self.model.encode_au(d["au"], torch.arange(a, a + w, device=self.device)))
+        out = self.model.decode(ctx, torch.cat(audio), torch.cat(au))  # [B * window] frames
         terms = {}
         if cfg.w_image > 0:
-            preds = []
-            for t in range(cfg.window):
-                cloud_t = apply_deformation(self.cloud, out.d_mu[t], out.d_rot[t], out.d_log_scale[t])
-                preds.append(self.renderer.render(cloud_t, self.cameras[cam_index]).color)
-            pred = torch.stack(preds)
-            target = d["frames"][cam_index][a:b].float() / 255.0
-            terms["image"] = cfg.w_image * image_loss(pred, target, cfg.w_dssim)
-        terms["temporal"] = cfg.w_temporal * temporal_second_difference(out.d_mu * MM)
+            image = 0.0
+            for k, (d, a, cam) in enumerate(windows):
+                preds = []
+                for t in range(k * w, (k + 1) * w):
+                    cloud_t = apply_deformation(self.cloud, out.d_mu[t], out.d_rot[t], out.d_log_scale[t])
+                    preds.append(self.renderer.render(cloud_t, self.cameras[cam]).color)
+                target = d["frames"][cam][a:a + w].float() / 255.0
+                image = image + image_loss(torch.stack(preds), target, cfg.w_dssim)
+            terms["image"] = cfg.w_image * image / len(windows)
+        d_mu = out.d_mu.reshape(len(windows), w, *out.d_mu.shape[1:])
+        terms["temporal"] = cfg.w_temporal * torch.stack(
+            [temporal_second_difference(x * MM) for x in d_mu]).mean()
         terms["magnitude"] = cfg.w_magnitude * offset_magnitude(out)
-        if cfg.w_position > 0 and d["truth"] is not None:
-            pred_means = self.cloud.means[None] + out.d_mu
-            truth = d["truth"][a:b]
-            err = (pred_means - truth).norm(dim=-1) * MM  # [T, N]
+        truths = [d["truth"] for d, _, _ in windows]
+        if cfg.w_position > 0 and all(t is not None for t in truths):
+            truth = torch.stack([t[a:a + w] for t, (_, a, _) in zip(truths, windows)])  # [B, window, N, 3]
+            err = (self.cloud.means + d_mu - truth).norm(dim=-1) * MM  # [B, window, N]
             loss = err.mean()
             if cfg.position_norm in ("moving", "frame"):
-                moving = (truth - self.cloud.means[None]).norm(dim=-1) > 1e-4  # moves > 0.1 mm [T, N]
+                moving = (truth - self.cloud.means).norm(dim=-1) > 1e-4  # moves > 0.1 mm [B, window, N]
                 if cfg.position_norm == "moving":
-                    moving = moving.any(dim=0, keepdim=True).expand_as(moving)
+                    moving = moving.any(dim=1, keepdim=True).expand_as(moving)
                 if moving.any():
                     loss = loss + err[moving].mean()
             terms["position"] = cfg.w_position * loss
@@ -204,12 +220,13 @@ class Trainer:
         lr = self.learning_rate(self.step / max(self.cfg.steps, 1) if spent is None else spent)
         for group in self.opt.param_groups:
             group["lr"] = lr
-        seq_i = int(self.rng.integers(len(self.data)))
-        d = self.data[seq_i]
-        a = int(self.rng.integers(0, max(d["T"] - self.cfg.window, 0) + 1))
-        cam = int(self.rng.integers(len(self.cameras)))
+        windows = []
+        for _ in range(self.cfg.batch):
+            d = self.data[int(self.rng.integers(len(self.data)))]
+            a = int(self.rng.integers(0, max(d["T"] - self.cfg.window, 0) + 1))
+            windows.append((d, a, int(self.rng.integers(len(self.cameras)))))
         self.model.train()
-        loss, terms = self.loss_on_window(d, a, cam)
+        loss, terms = self.loss_on_windows(windows)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
