@@ -2,7 +2,8 @@
 # Why the model could not fit the rig (docs/RESULTS.md): capacity runs (static poses,
 # scripts/model_fit_poses.py) and geometry-only sequence trainings, side by side on one GPU.
 #   scripts/model_diagnosis.sh ROUND DATA OUT [SECONDS]
-# ROUND: 1 to 4 (the rounds of docs/RESULTS.md; round 4 wants a data set made with --pauses long). DATA: a `main.py dataset DIR --stage sources`
+# ROUND: 1 to 5 (the rounds of docs/RESULTS.md; rounds 4 and 5 want a data set made with --pauses long;
+# round 5 continues WARM=CHECKPOINT, a round-4 softmax_anchor_b8, in one of its runs). DATA: a `main.py dataset DIR --stage sources`
 # folder. Every run stops after SECONDS of training (default 380; round 3 used 120) and writes
 # OUT/NAME.txt (the per-AU response) and OUT/NAME.json or OUT/NAME.safetensors.
 set -u
@@ -15,7 +16,7 @@ hires='--set triplane_resolutions=[64,128,256] --set triplane_reduce=concat'
 poses() { name=$1; shift; $py scripts/model_fit_poses.py -o "$out/$name.json" --steps 1000000 --max-seconds "$secs" \
             "$@" > "$out/$name.txt" 2>&1; }
 seqs() { name=$1; shift
-         $py main.py train "$data" -o "$out/$name.safetensors" --fresh --steps 1000000 --max-seconds "$secs" \
+         $py main.py train "$data" -o "$out/$name.safetensors" ${FRESH---fresh} --steps 1000000 --max-seconds "$secs" \
              --image-weight 0 --position-weight 1 "$@" > "$out/$name.train.txt" 2>&1
          $py main.py evaluate --au-response "$out/$name.safetensors" --device cuda > "$out/$name.txt" 2>&1; }
 case $round in
@@ -47,6 +48,11 @@ case $round in
     seqs softmax_b8 --magnitude-weight 0 $film $hires --batch 8 &
     seqs softmax_anchor_b1 --magnitude-weight 0 $film $hires $anchor &
     seqs channel_gate_anchor_b8 --variant channel_gate --magnitude-weight 0 $hires $anchor --batch 8 & ;;
-*)  echo "ROUND must be 1, 2, 3 or 4" >&2; exit 2 ;;
+5)  best="--magnitude-weight 0 $film $hires --set neutral_anchor=true --batch 8 --shape-weight 10"
+    seqs lr2e-3 $best &
+    seqs lr4e-3 $best --lr 4e-3 &
+    seqs wide $best --set mlp_hidden=256 --set mlp_layers=3 &
+    cp "$WARM" "$out/continued.safetensors" && FRESH= seqs continued $best & ;;
+*)  echo "ROUND must be 1 to 5" >&2; exit 2 ;;
 esac
 wait

@@ -21,6 +21,8 @@ def add_arguments(p) -> None:
     p.add_argument("--render-scale", type=float, default=1.0, help="render and compare at this fraction of the size")
     p.add_argument("--position-weight", type=float, default=0.05, help="weight of the direct position term (0: off)")
     p.add_argument("--image-weight", type=float, default=1.0)
+    p.add_argument("--shape-weight", type=float, default=0.0,
+                   help="weight of the rotation and log-scale terms against the rig's truth (0: off)")
     p.add_argument("--device", default=None, help="cuda or cpu (default: cuda when available)")
     p.add_argument("--backend", default="auto", choices=["auto", "gsplat", "reference", "gl"])
     p.add_argument("--fresh", action="store_true", help="do not resume from an existing checkpoint")
@@ -62,7 +64,7 @@ def run(args) -> int:
     weights = {k: v for k, v in (("w_magnitude", args.magnitude_weight), ("w_temporal", args.temporal_weight))
                if v is not None}
     cfg = TrainConfig(steps=args.steps, lr=args.lr, window=args.window, batch=args.batch, render_scale=args.render_scale,
-                      w_position=args.position_weight, w_image=args.image_weight, seed=args.seed,
+                      w_position=args.position_weight, w_image=args.image_weight, w_shape=args.shape_weight, seed=args.seed,
                       max_seconds=args.max_seconds, position_norm=args.position_norm, **weights)
     try:
         overrides = parse_overrides(args.set)

@@ -8,6 +8,11 @@ around it), renders the deformed head and compares it with the data set's frame:
          + w_t * mean ||second difference of d_mu over the window||^2    (in millimetres)
          + w_m * offset magnitude
          + w_p * mean distance of Gaussian centres to the rig's truth     (in millimetres; optional)
+         + w_s * (mean |log-scale error| + mean |rotation error|)         (the rig's truth; optional)
+
+Only the Gaussians that can move (static membership < 1) are decoded: the model gives the others
+exactly zero offsets, so their terms are constants. The rig's truth of each window is computed when
+the window is drawn (a few small matrix products), not stored for every frame.
 
 Checkpoints are safetensors (core.model.checkpoint) plus the optimiser state in a second
 safetensors file, so a run resumes where it stopped. Losses are logged as JSON lines.
@@ -44,6 +49,10 @@ class TrainConfig:
     w_temporal: float = 0.02
     w_magnitude: float = 1e-4
     w_position: float = 0.05
+    #: The Gaussians' rotations and log-scales against the rig's (the jaw turns the teeth and chin,
+    #: the mouth cavity grows when it opens): the position term alone leaves d_rot and d_log_scale
+    #: untrained in geometry-only runs. Rotation error: |q - sign(q . q_rig) q_rig|_1.
+    w_shape: float = 0.0
     #: "all": mean error over every Gaussian; "frame": over the Gaussians the truth moves in each
     #: frame, plus the mean over all (so still parts stay still); "moving": over the Gaussians the
     #: truth moves anywhere in the window, plus the mean over all. Motion is sparse (a blink moves
@@ -129,13 +138,18 @@ class Trainer:
         self.size = (w, h)
         self.cameras = [c.camera(head, dataset.width, dataset.height).resized(w, h) for c in dataset.cameras]
         self._prepare_sequences()
+        from core.model.deform import STATIC, cloud_memberships
+
+        self.memberships = cloud_memberships(self.cloud)
+        # The Gaussians the model can move; a per-Gaussian code needs the whole cloud.
+        self.active = None if self.model_config.gaussian_latent else \
+            torch.nonzero(self.memberships[:, STATIC] < 1.0).squeeze(1)
         self.opt = torch.optim.Adam(self.model.parameters(), lr=config.lr)
         self.step = 0
 
     def _prepare_sequences(self) -> None:
-        """Per training sequence: AU and mel windows on the device, truth frames (resized), and the
-        rig's truth geometry for the position term."""
-        from core import rig
+        """Per training sequence: AU, speech controls and mel windows on the device, and the truth
+        frames (resized) for the image term."""
         from core.audio.features import mel_windows
 
         if self.cfg.batch < 1 or self.cfg.window < 1:
@@ -155,11 +169,8 @@ class Trainer:
                     f = torch.nn.functional.interpolate(f.permute(0, 3, 1, 2).float(), size=self.size[::-1], mode="area")
                     f = f.permute(0, 2, 3, 1).round().clamp(0, 255).to(torch.uint8)
                 frames.append(f)
-            truth = None
-            if self.cfg.w_position > 0:
-                with torch.no_grad():
-                    truth = rig.deform(self.head, au, torch.as_tensor(seq.speech, device=self.device)).means
-            self.data.append({"au": au, "mel": mel, "frames": frames, "truth": truth, "T": t})
+            speech = torch.as_tensor(seq.speech, device=self.device, dtype=torch.float32)
+            self.data.append({"au": au, "speech": speech, "mel": mel, "frames": frames, "T": t})
 
     # ------------------------------------------------------------------ one step
     def loss_on_window(self, d: dict, a: int, cam_index: int):
@@ -169,11 +180,13 @@ class Trainer:
     def loss_on_windows(self, windows: list[tuple[dict, int, int]]):
         """The loss of a batch of windows [(sequence, first frame, camera)], decoded together: every
         term is the mean over the windows. Returns (loss, {term: value})."""
+        from core import rig
         from core.model.deform import apply_deformation
         from core.model.losses import image_loss, offset_magnitude, temporal_second_difference
 
-        cfg, w = self.cfg, self.cfg.window
-        ctx = self.model.context_for(self.cloud)
+        cfg, w, act = self.cfg, self.cfg.window, self.active
+        means = self.cloud.means if act is None else self.cloud.means[act]
+        ctx = self.model.gaussian_context(means, self.memberships if act is None else self.memberships[act])
         pad = self.model_config.audio_smooth // 2  # the audio smoother sees neighbouring frames
         audio, au = [], []
         for d, a, _ in windows:
@@ -183,11 +196,16 @@ class Trainer:
         out = self.model.decode(ctx, torch.cat(audio), torch.cat(au))  # [B * window] frames
         terms = {}
         if cfg.w_image > 0:
+            full = out
+            if act is not None:  # the others' offsets are exactly zero
+                def scatter(x):
+                    return x.new_zeros(x.shape[0], len(self.cloud), x.shape[2]).index_copy(1, act, x)
+                full = type(out)(scatter(out.d_mu), scatter(out.d_rot), scatter(out.d_log_scale))
             image = 0.0
             for k, (d, a, cam) in enumerate(windows):
                 preds = []
                 for t in range(k * w, (k + 1) * w):
-                    cloud_t = apply_deformation(self.cloud, out.d_mu[t], out.d_rot[t], out.d_log_scale[t])
+                    cloud_t = apply_deformation(self.cloud, full.d_mu[t], full.d_rot[t], full.d_log_scale[t])
                     preds.append(self.renderer.render(cloud_t, self.cameras[cam]).color)
                 target = d["frames"][cam][a:a + w].float() / 255.0
                 image = image + image_loss(torch.stack(preds), target, cfg.w_dssim)
@@ -196,18 +214,36 @@ class Trainer:
         terms["temporal"] = cfg.w_temporal * torch.stack(
             [temporal_second_difference(x * MM) for x in d_mu]).mean()
         terms["magnitude"] = cfg.w_magnitude * offset_magnitude(out)
-        truths = [d["truth"] for d, _, _ in windows]
-        if cfg.w_position > 0 and all(t is not None for t in truths):
-            truth = torch.stack([t[a:a + w] for t, (_, a, _) in zip(truths, windows)])  # [B, window, N, 3]
-            err = (self.cloud.means + d_mu - truth).norm(dim=-1) * MM  # [B, window, N]
-            loss = err.mean()
-            if cfg.position_norm in ("moving", "frame"):
-                moving = (truth - self.cloud.means).norm(dim=-1) > 1e-4  # moves > 0.1 mm [B, window, N]
-                if cfg.position_norm == "moving":
-                    moving = moving.any(dim=1, keepdim=True).expand_as(moving)
-                if moving.any():
+        if cfg.w_position > 0 or cfg.w_shape > 0:
+            with torch.no_grad():
+                truth = rig.deform(self.head, torch.cat([d["au"][a:a + w] for d, a, _ in windows]),
+                                   torch.cat([d["speech"][a:a + w] for d, a, _ in windows]))
+            sel = (lambda x: x) if act is None else (lambda x: x[:, act])
+            t_means, t_quats, t_logs = sel(truth.means), sel(truth.quats), sel(truth.log_scales)  # [B * w, n, .]
+            t_quats = t_quats / t_quats.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+            moving = (t_means - means).norm(dim=-1) > 1e-4  # the truth moves it > 0.1 mm [B * w, n]
+            if cfg.position_norm == "moving":
+                m = moving.reshape(len(windows), w, -1).any(dim=1, keepdim=True).expand(-1, w, -1)
+                moving = m.reshape(moving.shape)
+            if cfg.w_position > 0:
+                err = (means + out.d_mu - t_means).norm(dim=-1) * MM  # [B * w, n]
+                loss = err.mean()
+                if cfg.position_norm in ("moving", "frame") and moving.any():
                     loss = loss + err[moving].mean()
-            terms["position"] = cfg.w_position * loss
+                terms["position"] = cfg.w_position * loss
+            if cfg.w_shape > 0:
+                q = self.cloud.normalized_quats if act is None else self.cloud.normalized_quats[act]
+                q = q + out.d_rot
+                q = q / q.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+                sign = torch.sign((q * t_quats).sum(-1, keepdim=True)).detach()
+                sign = torch.where(sign == 0, torch.ones_like(sign), sign)
+                base_logs = self.cloud.log_scales if act is None else self.cloud.log_scales[act]
+                err = (q - sign * t_quats).abs().sum(-1) + (base_logs + out.d_log_scale - t_logs).abs().sum(-1)
+                changed = moving | ((t_logs - base_logs).abs().sum(-1) > 1e-3)
+                loss = err.mean()
+                if cfg.position_norm in ("moving", "frame") and changed.any():
+                    loss = loss + err[changed].mean()
+                terms["shape"] = cfg.w_shape * loss
         return sum(terms.values()), {k: float(v.detach()) for k, v in terms.items()}
 
     def learning_rate(self, spent: float) -> float:
