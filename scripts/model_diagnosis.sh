@@ -3,7 +3,8 @@
 # scripts/model_fit_poses.py) and geometry-only sequence trainings, side by side on one GPU.
 #   scripts/model_diagnosis.sh ROUND DATA OUT [SECONDS]
 # ROUND: 1 to 5 (the rounds of docs/RESULTS.md; rounds 4 and 5 want a data set made with --pauses long;
-# round 5 continues WARM=CHECKPOINT, a round-4 softmax_anchor_b8, in one of its runs). DATA: a `main.py dataset DIR --stage sources`
+# round 5 continues WARM=CHECKPOINT, a round-4 softmax_anchor_b8, in one of its runs; round 6
+# continues round 5's "continued" and "lr4e-3" from the folder WARM). DATA: a `main.py dataset DIR --stage sources`
 # folder. Every run stops after SECONDS of training (default 380; round 3 used 120) and writes
 # OUT/NAME.txt (the per-AU response) and OUT/NAME.json or OUT/NAME.safetensors.
 set -u
@@ -53,6 +54,9 @@ case $round in
     seqs lr4e-3 $best --lr 4e-3 &
     seqs wide $best --set mlp_hidden=256 --set mlp_layers=3 &
     cp "$WARM" "$out/continued.safetensors" && FRESH= seqs continued $best & ;;
-*)  echo "ROUND must be 1 to 5" >&2; exit 2 ;;
+6)  best="--magnitude-weight 0 $film $hires --set neutral_anchor=true --batch 8 --shape-weight 10"
+    cp "$WARM/continued.safetensors" "$out/continued2.safetensors" && FRESH= seqs continued2 $best &
+    cp "$WARM/lr4e-3.safetensors" "$out/lr4e-3_continued.safetensors" && FRESH= seqs lr4e-3_continued $best --lr 2e-3 & ;;
+*)  echo "ROUND must be 1 to 6" >&2; exit 2 ;;
 esac
 wait
