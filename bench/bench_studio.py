@@ -1,7 +1,7 @@
 """Edit-to-frame latency of the studio: a key inserted at the current frame until the deformed
 frame is in the viewport (worker evaluation + hand-over + paint), on the default head.
 
-Run: `python -m bench studio` (needs a display: xvfb-run on a headless machine)."""
+Run: `python -m bench studio [--driver rig|model]` (needs a display: xvfb-run on a headless machine)."""
 from __future__ import annotations
 
 import statistics
@@ -9,7 +9,17 @@ import time
 
 
 def main(argv: list[str] | None = None) -> int:
+    import argparse
+
     from PySide6.QtWidgets import QApplication
+
+    from core.drive import DRIVERS
+
+    p = argparse.ArgumentParser(prog="python -m bench studio", description=__doc__.splitlines()[0])
+    p.add_argument("--driver", choices=list(DRIVERS), default=None,
+                   help="the viewport's driver (default: the studio's own default)")
+    p.add_argument("--edits", type=int, default=20)
+    args = p.parse_args(argv)
 
     from core.anim import Take
     from studio.app import create_app
@@ -24,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
                    autosave_dir=Path(tmp) / "autosave")
     w.resize(1280, 800)
     w.show()
+    if args.driver is not None:
+        w.set_driver(args.driver)
 
     def wait_current(limit=60.0):
         t0 = time.monotonic()
@@ -36,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
 
     wait_current()
     latencies, evals = [], []
-    for i in range(20):
+    for i in range(args.edits):
         w.value_box.setValue(0.5 + (i % 9) * 0.5)
         t0 = time.perf_counter()
         w.insert_key_here()
@@ -44,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         latencies.append(time.perf_counter() - t0)
         evals.append(w.shown.seconds)
     n = len(w.engine.rest_means)
-    print(f"studio edit-to-frame latency, default head ({n} Gaussians), 20 edits:")
+    print(f"studio edit-to-frame latency, default head ({n} Gaussians), driver {w.engine.driver}, "
+          f"{args.edits} edits:")
     print(f"  median {statistics.median(latencies) * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms")
     print(f"  of which worker evaluation median {statistics.median(evals) * 1000:.1f} ms")
     w.document.history.set_clean()

@@ -21,6 +21,10 @@ def add_arguments(p) -> None:
                         "silent audio) for CHECKPOINT (default: the shipped model) on the default head; "
                         "needs no data set")
     p.add_argument("--intensity", type=float, default=5.0, help="the AU intensity of --au-response (0..5]")
+    p.add_argument("--lip-sync", nargs="?", const="", default=None, metavar="CHECKPOINT",
+                   help="open/closed F1 of the lips from the audio alone, on held-out espeak-ng speech: "
+                        "CHECKPOINT (default: the shipped model) beside the rig driven by the speech driver "
+                        "and by the phoneme truth; needs no data set")
 
 
 def _au_response(args) -> int:
@@ -48,14 +52,37 @@ def _au_response(args) -> int:
     return 0
 
 
+def _lip_sync(args) -> int:
+    import torch
+
+    from core.head import default_head
+    from core.model.checkpoint import DEFAULT_CHECKPOINT, CheckpointError, load_for_head
+    from core.training.lip_sync import JAW_OPEN, lip_sync_scores, lip_sync_table
+
+    path = args.lip_sync or str(DEFAULT_CHECKPOINT)
+    device = args.device or "cpu"
+    head = default_head().to(torch.device(device))
+    try:
+        model = load_for_head(path, head).to(device)
+    except CheckpointError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{path}: lips open/closed from the audio alone (every AU at 0), held-out espeak-ng speech; "
+          f"open = inner-lip gap at least the rig's at jaw_open {JAW_OPEN:g}; labels from the phoneme timing; "
+          "docs/RESULTS.md")
+    print(lip_sync_table(lip_sync_scores(model, head)))
+    return 0
+
+
 def run(args) -> int:
     import torch
 
-    if args.au_response is not None:
-        if args.dataset or args.checkpoints:
-            print("error: --au-response takes one checkpoint and no data set", file=sys.stderr)
+    if args.au_response is not None or args.lip_sync is not None:
+        if args.dataset or args.checkpoints or (args.au_response is not None and args.lip_sync is not None):
+            print("error: --au-response and --lip-sync take one checkpoint each, no data set, and not both",
+                  file=sys.stderr)
             return 2
-        return _au_response(args)
+        return _au_response(args) if args.au_response is not None else _lip_sync(args)
     if not args.dataset or not args.checkpoints:
         print("error: give a data set and at least one NAME=CHECKPOINT (or --au-response)", file=sys.stderr)
         return 2

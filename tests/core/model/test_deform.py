@@ -181,3 +181,28 @@ def test_cuda_matches_cpu(cloud, options):
     torch.testing.assert_close(gpu.d_mu.cpu(), ref.d_mu, rtol=1e-3, atol=1e-6)
     static = zone_rows(cloud, "static")
     assert bool((gpu.d_mu[:, static.cuda()] == 0).all())
+
+
+@pytest.mark.parametrize("name", list(ABLATIONS))
+def test_neutral_anchor_gives_the_canonical_head_at_silence_and_rest(cloud, name):
+    """With neutral_anchor the neutral input (silence, every AU at 0) deforms nothing, whatever the
+    weights; without it, an untrained model already moves the face there."""
+    from core.training.au_response import silent_audio
+
+    torch.manual_seed(0)
+    for anchored in (True, False):
+        model = EmoZoneModel.for_cloud(cloud, small_config(neutral_anchor=anchored, out_init_std=1e-2,
+                                                           **ABLATIONS[name]))
+        silence, rest = silent_audio(model, 6), torch.zeros(6, 17)
+        with torch.no_grad():
+            neutral = model(cloud, silence, rest)
+            au = rest.clone()
+            au[:, AU_INDEX["AU12"]] = 5.0
+            smile = model(cloud, silence, au)
+            speech = model(cloud, torch.randn_like(silence), rest)
+        still = max(float(t.abs().max()) for t in (neutral.d_mu, neutral.d_rot, neutral.d_log_scale))
+        if anchored:
+            assert still < 1e-7
+        else:
+            assert still > 1e-5
+        assert float(smile.d_mu.abs().max()) > 1e-5 and float(speech.d_mu.abs().max()) > 1e-5

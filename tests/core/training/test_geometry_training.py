@@ -50,3 +50,71 @@ def test_geometry_only_training_needs_no_renderer_and_stops_on_its_time_budget(t
     assert 1 <= summary["steps"] < 10**6
     _, config, meta = load_checkpoint(tmp_path / "m.safetensors", head.fingerprint())
     assert config.cit_identity == "film" and meta["extra"]["step"] == summary["steps"]
+
+
+def _toy_trainer(tmp_path, **cfg):
+    from core.head import default_head
+    from core.training.dataset import load_dataset, make_sources
+    from core.training.train import TrainConfig, Trainer
+
+    head = default_head()
+    root = make_sources(tmp_path / "ds", head, num_train=2, num_val=1, sentences_per_sequence=1, seed=3,
+                        max_seconds=1.0, pauses="long")
+    config = TrainConfig(w_image=0.0, w_position=1.0, window=3, **cfg)
+    return Trainer(load_dataset(root, require_frames=False), head, "full", config, "cpu",
+                   model_overrides={"neutral_anchor": True, "cit_identity": "film", "out_init_std": 1e-2})
+
+
+def test_a_batch_of_windows_is_the_mean_of_its_windows_and_the_shape_term_is_the_rigs(tmp_path):
+    import torch
+
+    tr = _toy_trainer(tmp_path, w_shape=1.0, w_temporal=0.5, position_norm="all")
+    a, b = (tr.data[0], 2, 0), (tr.data[1], 5, 0)
+    with torch.no_grad():
+        _, both = tr.loss_on_windows([a, b])
+        _, one = tr.loss_on_windows([a])
+        _, two = tr.loss_on_windows([b])
+    for term in ("position", "shape", "temporal"):
+        assert both[term] == pytest.approx((one[term] + two[term]) / 2, rel=1e-4), term
+    # The truth turns and grows Gaussians (the jaw): a model that moves nothing pays for it.
+    with torch.no_grad():
+        for p in tr.model.dec_out.parameters():
+            p.zero_()
+        _, still = tr.loss_on_windows([a, b])
+    assert still["shape"] > 0 and still["position"] > 0
+    # Only the Gaussians that can move are decoded.
+    assert 0 < len(tr.active) < len(tr.cloud)
+
+
+def test_training_rejects_windows_longer_than_a_sequence(tmp_path):
+    from core.head import default_head
+    from core.training.dataset import load_dataset, make_sources
+    from core.training.train import TrainConfig, Trainer, TrainingError
+
+    head = default_head()
+    root = make_sources(tmp_path / "ds", head, num_train=1, num_val=0, sentences_per_sequence=1, max_seconds=0.5)
+    ds = load_dataset(root, require_frames=False)
+    with pytest.raises(TrainingError, match="fewer than the window"):
+        Trainer(ds, head, "full", TrainConfig(w_image=0.0, window=100), "cpu")
+    with pytest.raises(TrainingError, match="batch"):
+        Trainer(ds, head, "full", TrainConfig(w_image=0.0, batch=0), "cpu")
+
+
+def test_long_pauses_put_silence_around_and_between_the_sentences(tmp_path):
+    from core.head import default_head
+    from core.training.dataset import DatasetError, load_dataset, make_sources
+
+    head = default_head()
+    root = make_sources(tmp_path / "ds", head, num_train=3, num_val=0, sentences_per_sequence=2, seed=5,
+                        pauses="long")
+    assert json.loads((root / "dataset.json").read_text())["pauses"] == "long"
+    for seq in load_dataset(root, require_frames=False).split("train"):
+        phonemes = (seq.path / "phonemes.csv").read_text().splitlines()[1:]
+        first = float(phonemes[0].split(",")[1])
+        last = float(phonemes[-1].split(",")[2])
+        assert first >= 0.3 - 1e-3  # the lead silence
+        assert seq.num_frames / 25.0 - last >= 0.25  # the tail silence
+        # The mouth rests in the lead (up to the 105 ms reach of the coarticulation smoothing).
+        assert np.abs(seq.speech[: int((first - 0.11) * 25)]).max() < 1e-6
+    with pytest.raises(DatasetError, match="pauses"):
+        make_sources(tmp_path / "bad", head, num_train=1, num_val=0, pauses="forever")
