@@ -4,7 +4,7 @@ number boxes of the window's own bars included (``NumberBoxKeys``)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractSpinBox, QApplication, QComboBox, QDoubleSpinBox, QLabel, QLineEdit, QToolBar, QWidget,
 )
@@ -104,12 +104,33 @@ def build_menus(win) -> None:
         act = overlay.addAction(mode.label)
         act.triggered.connect(lambda _c=False, m=mode: win.set_overlay(m))
     v.addSeparator()
+    build_driver_menu(win, v.addMenu("&Driver"))
+    v.addSeparator()
     panels = v.addMenu("&Panels")
     for dock in win.docks.values():
         panels.addAction(dock.toggleViewAction())
     p = mb.addMenu("&Playback")
     p.addActions([a["play"], a["prev"], a["next"], a["first"], a["last"], a["loop"]])
     win.files.attach_recent_menu(recent)
+
+
+def build_driver_menu(win, menu) -> None:
+    """View > Driver: one checkable item per driver (the Display dock's driver box, as a menu);
+    MainWindow._sync_driver_ui keeps the checks and the greyed-out items true to the engine."""
+    from studio.engine import DRIVER_LABELS, DRIVERS
+
+    menu.setObjectName("driver_menu")
+    group = QActionGroup(win)
+    group.setExclusive(True)
+    win.driver_actions = {}
+    for key in DRIVERS:
+        act = menu.addAction(DRIVER_LABELS[key])
+        act.setObjectName(f"driver_{key}")
+        act.setCheckable(True)
+        group.addAction(act)
+        act.triggered.connect(lambda _c=False, k=key: win.set_driver(k))
+        win.driver_actions[key] = act
+    win._sync_driver_ui()
 
 
 def build_key_bar(win) -> QToolBar:

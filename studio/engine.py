@@ -48,10 +48,12 @@ class Engine:
 
     head: a core.head.Head (default_head() when None); checkpoint: an EmoZone model checkpoint to
     load now (DEFAULT_CHECKPOINT when present; None: no model). A checkpoint that cannot be loaded
-    leaves the model driver off, with the reason in ``model_error``.
+    leaves the model driver off, with the reason in ``model_error``. driver: the driver to start
+    with; None: the EmoZone model when a checkpoint loaded (it meets the shipped model's numbers,
+    docs/RESULTS.md), else the analytic rig.
     """
 
-    def __init__(self, head=None, checkpoint: str | Path | None | bool = True):
+    def __init__(self, head=None, checkpoint: str | Path | None | bool = True, driver: str | None = None):
         import torch
 
         from core.head import default_head
@@ -82,6 +84,9 @@ class Engine:
                 self.load_model(checkpoint)
             except ValueError as exc:
                 self.model_error = str(exc)
+        if driver is None:
+            driver = "model" if self._model is not None else "rig"
+        self.set_driver(driver)
 
     # -- audio
     def set_audio(self, clip) -> None:

@@ -427,6 +427,15 @@ class MainWindow(QMainWindow):
     def _update_driver_items(self) -> None:
         """Grey out the drivers that cannot run, with the reason as the item's tooltip."""
         self.display_panel.set_driver_availability(self.engine.available_drivers(), self.engine.driver)
+        self._sync_driver_ui()
+
+    def _sync_driver_ui(self) -> None:
+        """View > Driver's checks and greyed-out items follow the engine (the menu may not exist yet)."""
+        reasons = self.engine.available_drivers()
+        for key, act in getattr(self, "driver_actions", {}).items():
+            act.setEnabled(reasons.get(key) is None)
+            act.setToolTip(reasons.get(key) or "")
+            act.setChecked(key == self.engine.driver)
 
     def load_model(self, path: str | Path) -> bool:
         """Load an EmoZone checkpoint for the model driver. A bad one (corrupt, another head) gets
@@ -469,8 +478,11 @@ class MainWindow(QMainWindow):
         except ValueError as exc:
             self.show_error("Driver", str(exc))
             self.display_panel.set_driver(self.engine.driver)
+            self._sync_driver_ui()
             return
         self.display_panel.set_driver(self.engine.driver)
+        self._sync_driver_ui()
+        self.statusBar().showMessage(f"Driver: {DRIVER_LABELS[self.engine.driver]}", 3000)
         self._refresh_overlay()
         self.request_frame(self.current_frame, edit=True)
 

@@ -101,6 +101,10 @@ def normalise(values: np.ndarray, robust: bool = True) -> tuple[np.ndarray, floa
     return np.clip(v / scale, 0.0, 1.0), scale
 
 
+#: Motion below this (metres; 1 micrometre, far under a pixel) is drawn as none.
+MOTION_FLOOR_M = 1e-6
+
+
 def heat_map(values: np.ndarray, scale: float | None = None) -> tuple[np.ndarray, float]:
     """Per-Gaussian scalars [N] -> (colours [N, 3], the value that maps to the top of the ramp)."""
     v = np.asarray(values, dtype=np.float32).reshape(-1)
@@ -135,4 +139,8 @@ def overlay_colors(
     if values is None:
         values = np.zeros(n, np.float32)
     values = _check(mode.value, np.asarray(values).reshape(-1), (n,))
+    if mode is OverlayMode.MOTION:
+        # Float round-off of a neural driver at rest (nanometres) is no motion: without the floor
+        # the ramp would stretch it to full scale and paint noise over a face that does not move.
+        values = np.where(np.abs(values) < MOTION_FLOOR_M, 0.0, values)
     return heat_map(values)

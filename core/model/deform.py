@@ -152,6 +152,9 @@ class GaussianContext:
 
     features [N, F], memberships [N, Z] (rows sum to 1), move_weight [N] = 1 - m_static,
     queries [N, H, c] or None, bias [N, J] or None (None: PAB off or channel-gate baseline).
+    hidden [N, h] and neutral [N, 10]: the decoder's frame-independent first term and, with
+    ``neutral_anchor``, its output for the neutral frame; filled by EmoZoneModel.freeze_context for
+    inference (a cache: never while training, where they would go stale after a step).
     """
 
     features: torch.Tensor
@@ -159,6 +162,8 @@ class GaussianContext:
     move_weight: torch.Tensor
     queries: torch.Tensor | None
     bias: torch.Tensor | None
+    hidden: torch.Tensor | None = None
+    neutral: torch.Tensor | None = None
 
 
 def check_memberships(zones: torch.Tensor, n: int) -> torch.Tensor:
@@ -334,15 +339,27 @@ class EmoZoneModel(nn.Module):
         tokens = torch.cat([audio_tokens[:, None], au_cond], dim=1)
         return self.attention.attend(ctx.queries, tokens, ctx.bias)
 
+    def _neutral_output(self, ctx: GaussianContext, hf: torch.Tensor) -> torch.Tensor:
+        """The decoder's raw output [1, N, 10] for the neutral frame (what neutral_anchor subtracts)."""
+        return self.dec_out(self.dec_rest(hf + self.dec_o(self._conditioning(ctx, *self.neutral_input()))))
+
+    @torch.no_grad()
+    def freeze_context(self, ctx: GaussianContext) -> GaussianContext:
+        """``ctx`` with its frame-independent decoder terms computed once (inference only: a
+        one-frame decode then costs one pass instead of two). The weights must not change after."""
+        hidden = self.dec_f(ctx.features)
+        neutral = self._neutral_output(ctx, hidden[None])[0] if self.config.neutral_anchor else None
+        return dataclasses.replace(ctx, hidden=hidden, neutral=neutral)
+
     def decode(self, ctx: GaussianContext, audio_tokens: torch.Tensor, au_cond: torch.Tensor) -> DeformationOutput:
         """Context, audio tokens [T, d], AU conditioning (from encode_au) -> offsets for T frames."""
         if audio_tokens.shape[0] != au_cond.shape[0]:
             raise ModelInputError(f"audio has {audio_tokens.shape[0]} frames but the AUs have {au_cond.shape[0]}")
         o = self._conditioning(ctx, audio_tokens, au_cond)
-        hf = self.dec_f(ctx.features)[None]
+        hf = (ctx.hidden if ctx.hidden is not None else self.dec_f(ctx.features))[None]
         y = self.dec_out(self.dec_rest(hf + self.dec_o(o)))
         if self.config.neutral_anchor:
-            y = y - self.dec_out(self.dec_rest(hf + self.dec_o(self._conditioning(ctx, *self.neutral_input()))))
+            y = y - (ctx.neutral[None] if ctx.neutral is not None else self._neutral_output(ctx, hf))
         y = y * ctx.move_weight[None, :, None]
         half_extent = 0.5 * (self.triplane.bbox_max - self.triplane.bbox_min)
         return DeformationOutput(y[..., :3] * half_extent, y[..., 3:7], y[..., 7:10])

@@ -103,3 +103,42 @@ def test_bad_requests_raise(setup):
     bad[2, 2] = float("nan")
     with pytest.raises(InferenceInputError, match="NaN"):
         cache.frames([0], bad)
+
+
+@pytest.mark.parametrize("anchor", [False, True])
+def test_an_edit_of_one_au_decodes_only_the_gaussians_its_token_reaches(cloud, anchor):
+    """CIT-AE's tokens are channel-independent and the zone bias is -inf outside an AU's zones, so
+    the other Gaussians of an edited frame keep their cached values, exactly as a full decode would."""
+    torch.manual_seed(0)
+    model = EmoZoneModel.for_cloud(cloud, small_config(au_window=3, neutral_anchor=anchor))
+    audio, au = random_inputs(F_TOTAL)
+    cache = DeformationCache(model, cloud, audio)
+    cache.frames(range(F_TOTAL), au)
+    reach = cache._reach[AU_INDEX["AU01"]]
+    assert 0 < len(reach) < len(cache._moving)  # the brow token cannot reach the mouth
+    edited = au.clone()
+    edited[20, AU_INDEX["AU01"]] += 2.0
+    r = cache.frames(range(F_TOTAL), edited)
+    w = model.au_radius
+    assert cache.last_computed == cache.last_partial == list(range(20 - w, 20 + w + 1))
+    torch.testing.assert_close(r.means, fresh(model, cloud, audio, edited)[0], rtol=1e-5, atol=1e-7)
+    torch.testing.assert_close(r.quats, fresh(model, cloud, audio, edited)[1], rtol=1e-5, atol=1e-6)
+    # Two channels at once, then a frame dropped from the cache and asked for again (a full decode).
+    edited[21, AU_INDEX["AU26"]] = 3.0
+    edited[22, AU_INDEX["AU45"]] = 1.0
+    cache.invalidate([22])
+    r = cache.frames(range(F_TOTAL), edited)
+    assert 22 in cache.last_computed and 22 not in cache.last_partial
+    torch.testing.assert_close(r.means, fresh(model, cloud, audio, edited)[0], rtol=1e-5, atol=1e-7)
+
+
+def test_without_the_zone_bias_an_edit_decodes_whole_frames(cloud):
+    model = EmoZoneModel.for_cloud(cloud, small_config(pab=False))
+    audio, au = random_inputs(F_TOTAL)
+    cache = DeformationCache(model, cloud, audio)
+    cache.frames(range(F_TOTAL), au)
+    assert cache._reach is None
+    edited = au.clone()
+    edited[10, 0] = 4.0
+    cache.frames(range(F_TOTAL), edited)
+    assert cache.last_partial == [] and 10 in cache.last_computed
