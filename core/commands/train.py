@@ -23,6 +23,9 @@ def add_arguments(p) -> None:
     p.add_argument("--image-weight", type=float, default=1.0)
     p.add_argument("--shape-weight", type=float, default=0.0,
                    help="weight of the rotation and log-scale terms against the rig's truth (0: off)")
+    p.add_argument("--raar-weight", type=float, default=0.01,
+                   help="weight of RAAR, the region-aware attention regulariser (models with the zone bias; 0: off)")
+    p.add_argument("--raar-margin", type=float, default=0.2, help="RAAR's hinge margin on the attention mass")
     p.add_argument("--device", default=None, help="cuda or cpu (default: cuda when available)")
     p.add_argument("--backend", default="auto", choices=["auto", "gsplat", "reference", "gl"])
     p.add_argument("--fresh", action="store_true", help="do not resume from an existing checkpoint")
@@ -65,6 +68,7 @@ def run(args) -> int:
                if v is not None}
     cfg = TrainConfig(steps=args.steps, lr=args.lr, window=args.window, batch=args.batch, render_scale=args.render_scale,
                       w_position=args.position_weight, w_image=args.image_weight, w_shape=args.shape_weight, seed=args.seed,
+                      w_raar=args.raar_weight, raar_margin=args.raar_margin,
                       max_seconds=args.max_seconds, position_norm=args.position_norm, **weights)
     try:
         overrides = parse_overrides(args.set)

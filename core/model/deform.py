@@ -24,7 +24,7 @@ from core.aus import AU_MAX, NUM_AUS, NUM_ZONES, ZONE_INDEX, ZONES
 from core.gaussians import GaussianCloud
 from core.model.audio_encoder import AudioEncoder
 from core.model.cit_ae import CIT_IDENTITIES, AUMLPEncoder, CITAE, _check_au
-from core.model.sz_pab import ATTENTION_NORMS, SZPABAttention
+from core.model.sz_pab import ATTENTION_NORMS, ZONE_SCHEMES, SZPABAttention
 from core.model.triplane import TriPlaneEncoder
 
 #: GaussianCloud attribute holding the zone memberships [N, 6] in core.aus.ZONES order.
@@ -89,10 +89,21 @@ class ModelConfig:
     #: identity embeddings even at intensity 0, and trained attention models moved the mouth by
     #: 2.5-4.7 mm in silence with every AU at 0 (docs/RESULTS.md).
     neutral_anchor: bool = False
+    #: The attention prior's zones (core.model.sz_pab): "six" (our anatomical zones, hard -inf
+    #: table) or "paper3" (the paper's Z_A / Z_E / Z_S, a finite learnable table starting at
+    #: ``suppress_bias`` where a zone suppresses a modality). "six" is the default only so that
+    #: checkpoints written before the option existed keep their meaning; training's variants
+    #: (core.training.variants) name the scheme.
+    zone_scheme: str = "six"
+    suppress_bias: float = -2.0
 
     def __post_init__(self) -> None:
-        if self.au_encoder not in ("cit", "mlp"):
-            raise ModelConfigError(f"au_encoder must be 'cit' or 'mlp', got {self.au_encoder!r}")
+        if self.au_encoder not in ("cit", "mlp", "none"):
+            raise ModelConfigError(f"au_encoder must be 'cit', 'mlp' or 'none', got {self.au_encoder!r}")
+        if self.zone_scheme not in ZONE_SCHEMES:
+            raise ModelConfigError(f"zone_scheme must be one of {', '.join(ZONE_SCHEMES)}, got {self.zone_scheme!r}")
+        if not (self.suppress_bias < 0 and math.isfinite(self.suppress_bias)):
+            raise ModelConfigError(f"suppress_bias must be a finite negative number, got {self.suppress_bias}")
         if self.baseline not in (None, "channel_gate"):
             raise ModelConfigError(f"baseline must be null or 'channel_gate', got {self.baseline!r}")
         if self.cit_identity not in CIT_IDENTITIES:
@@ -238,11 +249,13 @@ class EmoZoneModel(nn.Module):
         else:
             if cfg.au_encoder == "cit":
                 self.au_encoder = CITAE(cfg.d, cfg.au_window, cfg.cit_hidden, cfg.cit_dilations, cfg.cit_identity)
-            else:
+            elif cfg.au_encoder == "mlp":
                 self.au_encoder = AUMLPEncoder(cfg.d, cfg.mlp_hidden)
+            # au_encoder "none" (the audio-only ablation): no AU tokens at all.
             self.attention = SZPABAttention(fdim, cfg.d, cfg.heads, cfg.au_encoder, cfg.pab,
                                             cfg.learn_bias_residual, cfg.secondary_bias,
-                                            cfg.speech_priority_bias, cfg.attention_chunk, cfg.attention_norm)
+                                            cfg.speech_priority_bias, cfg.attention_chunk, cfg.attention_norm,
+                                            cfg.zone_scheme, cfg.suppress_bias)
         # First decoder layer split so [f_i, o_i(t)] is never materialised over T x N.
         self.dec_f = nn.Linear(fdim, cfg.mlp_hidden)
         self.dec_o = nn.Linear(cfg.d, cfg.mlp_hidden, bias=False)
@@ -316,6 +329,9 @@ class EmoZoneModel(nn.Module):
         _check_au(au)
         if self.au_encoder is not None:
             return self.au_encoder(au, frames)
+        if self.attention is not None:  # audio only: no AU tokens
+            t = au.shape[0] if frames is None else len(frames)
+            return au.new_zeros(t, 0, self.config.d, dtype=self.dec_out.weight.dtype)
         u = (au.float() / AU_MAX).clamp(0.0, 1.0)
         return u if frames is None else u[frames]
 

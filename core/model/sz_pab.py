@@ -15,6 +15,17 @@ so a token is masked (b = -inf, attention weight exactly 0) only where every zon
 belongs to masks it. Attention per head h (head width c = d / H):
 
     alpha_ij = softmax_j(q_i . k_j / sqrt(c) + b_ij),   o_i = sum_j alpha_ij v_j.
+
+Two zone schemes (``zone_scheme``):
+
+* ``"paper3"``, the paper's: three face zones, the audio-dominant mouth Z_A (mouth + jaw/chin), the
+  expression-dominant upper face Z_E (brows + eyes) and the synergy zone Z_S (cheeks and nose), plus
+  the static hair and neck. Z_A suppresses the AU tokens and Z_E the audio token by a finite
+  ``suppress`` penalty, Z_S is unconstrained; the whole table is learnable (nothing is -inf but the
+  static row), so the bias is a prior, not a mask. Memberships of the six anatomical zones are summed
+  into these four (:data:`PAPER3_GROUPS`).
+* ``"six"``, ours: the six anatomical zones with the hard table below (-inf for unrelated pairs:
+  zero leakage by construction).
 """
 from __future__ import annotations
 
@@ -37,13 +48,65 @@ NEG_INF = float("-inf")
 ATTENTION_NORMS = ("softmax", "sigmoid", "modality")
 
 
+ZONE_SCHEMES = ("six", "paper3")
+#: The paper's zones: name -> the anatomical zones (core.aus.ZONES) whose memberships it sums.
+PAPER3_GROUPS: dict[str, tuple[str, ...]] = {
+    "Z_A": ("mouth", "jaw_chin"),     # audio-dominant
+    "Z_E": ("brow", "eyes"),          # expression-dominant
+    "Z_S": ("cheek_nose",),           # synergy, unconstrained
+    "static": ("static",),
+}
+
+
+def scheme_zones(scheme: str) -> tuple[str, ...]:
+    """Row names of a zone scheme's bias table."""
+    if scheme == "six":
+        return ZONES
+    if scheme == "paper3":
+        return tuple(PAPER3_GROUPS)
+    raise ValueError(f"zone_scheme must be one of {', '.join(ZONE_SCHEMES)}, got {scheme!r}")
+
+
+def scheme_matrix(scheme: str) -> torch.Tensor:
+    """[len(ZONES), rows]: six anatomical memberships @ this = the scheme's memberships."""
+    rows = scheme_zones(scheme)
+    if scheme == "six":
+        return torch.eye(len(ZONES))
+    p = torch.zeros(len(ZONES), len(rows))
+    for r, name in enumerate(rows):
+        for zone in PAPER3_GROUPS[name]:
+            p[ZONES.index(zone), r] = 1.0
+    return p
+
+
 def token_names(au_tokens: str = "cit") -> tuple[str, ...]:
-    """Token names in attention order for ``au_tokens`` "cit" (J = 19) or "mlp" (J = 3)."""
+    """Token names in attention order for ``au_tokens`` "cit" (J = 19), "mlp" (J = 3) or "none"
+    (J = 2: the audio-only ablation)."""
     if au_tokens == "cit":
         return (AUDIO_TOKEN,) + AU_NAMES + (NULL_TOKEN,)
     if au_tokens == "mlp":
         return (AUDIO_TOKEN, AU_VECTOR_TOKEN, NULL_TOKEN)
-    raise ValueError(f"au_tokens must be 'cit' or 'mlp', got {au_tokens!r}")
+    if au_tokens == "none":
+        return (AUDIO_TOKEN, NULL_TOKEN)
+    raise ValueError(f"au_tokens must be 'cit', 'mlp' or 'none', got {au_tokens!r}")
+
+
+def paper3_bias_table(au_tokens: str = "cit", suppress: float = -2.0) -> torch.Tensor:
+    """The paper's prior [4, J] (rows Z_A, Z_E, Z_S, static): Z_A suppresses the AU tokens, Z_E the
+    audio token, by ``suppress`` (finite, < 0); Z_S allows everything; static only the null token."""
+    if not (suppress < 0 and math.isfinite(suppress)):
+        raise ValueError("suppress must be a finite negative number")
+    names = token_names(au_tokens)
+    rows = scheme_zones("paper3")
+    table = torch.zeros(len(rows), len(names))
+    table[rows.index("static")] = NEG_INF
+    table[rows.index("static"), names.index(NULL_TOKEN)] = 0.0
+    for j, name in enumerate(names):
+        if name == AUDIO_TOKEN:
+            table[rows.index("Z_E"), j] = suppress
+        elif name != NULL_TOKEN:
+            table[rows.index("Z_A"), j] = suppress
+    return table
 
 
 def _neighbours(a: str, b: str) -> bool:
@@ -78,6 +141,8 @@ def prior_bias_table(au_tokens: str = "cit", secondary: float = -2.0,
             table[z, names.index(AUDIO_TOKEN)] = 0.0
         if au_tokens == "mlp":
             table[z, names.index(AU_VECTOR_TOKEN)] = speech_priority if speech else 0.0
+            continue
+        if au_tokens == "none":
             continue
         for au in AU_NAMES:
             home = AU_ZONE[au]
@@ -118,6 +183,8 @@ class SZPABAttention(nn.Module):
         learn_residual: learn dB on the finite entries of the prior table.
         secondary, speech_priority: prior table values.
         chunk_size: attend in chunks of this many Gaussians (bounds memory at T x chunk x J x H).
+        zone_scheme: "six" (our anatomical zones, hard table) or "paper3" (the paper's three zones,
+            finite learnable table; ``suppress`` is its initial penalty).
         norm: "softmax" (the paper: weights of a Gaussian sum to 1, values are mixed convexly),
             "sigmoid" (each token weighted on its own, alpha = sigmoid(logit + b): contributions of
             several active tokens add up; -inf still gives exactly 0) or "modality" (one softmax over
@@ -127,7 +194,8 @@ class SZPABAttention(nn.Module):
 
     def __init__(self, query_dim: int, d: int = 64, heads: int = 4, au_tokens: str = "cit",
                  pab: bool = True, learn_residual: bool = True, secondary: float = -2.0,
-                 speech_priority: float = -1.0, chunk_size: int | None = None, norm: str = "softmax") -> None:
+                 speech_priority: float = -1.0, chunk_size: int | None = None, norm: str = "softmax",
+                 zone_scheme: str = "six", suppress: float = -2.0) -> None:
         super().__init__()
         if norm not in ATTENTION_NORMS:
             raise ValueError(f"attention norm must be one of {', '.join(ATTENTION_NORMS)}, got {norm!r}")
@@ -141,7 +209,12 @@ class SZPABAttention(nn.Module):
         self.v_proj = nn.Linear(d, d)
         self.out_proj = nn.Linear(d, d)
         self.null = nn.Parameter(torch.randn(d) * 0.1)
-        self.register_buffer("prior", prior_bias_table(au_tokens, secondary, speech_priority))
+        self.zone_scheme = zone_scheme
+        self.zone_names = scheme_zones(zone_scheme)
+        prior = (paper3_bias_table(au_tokens, suppress) if zone_scheme == "paper3"
+                 else prior_bias_table(au_tokens, secondary, speech_priority))
+        self.register_buffer("prior", prior)
+        self.register_buffer("scheme", scheme_matrix(zone_scheme), persistent=False)
         self.learn_residual = bool(learn_residual)
         self.residual = nn.Parameter(torch.zeros_like(self.prior), requires_grad=self.learn_residual)
         # "modality": which tokens each softmax keeps, [2, J] (audio + null; AU tokens + null).
@@ -165,7 +238,11 @@ class SZPABAttention(nn.Module):
         """Per-Gaussian bias [N, J] from memberships [N, Z]; None when PAB is off."""
         if not self.pab:
             return None
-        return mixture_bias(memberships, self.bias_table())
+        return mixture_bias(self.scheme_memberships(memberships), self.bias_table())
+
+    def scheme_memberships(self, memberships: torch.Tensor) -> torch.Tensor:
+        """Six anatomical memberships [N, 6] -> this scheme's [N, rows] (rows sum to 1)."""
+        return memberships @ self.scheme.to(memberships.dtype)
 
     def queries(self, features: torch.Tensor) -> torch.Tensor:
         """Spatial features [N, F] -> scaled queries [N, H, c]."""

@@ -60,6 +60,12 @@ class TrainConfig:
     #: first setting), since a Gaussian that moves in one frame of five is still in the other four
     #: and the mean distance is smallest when it never moves.
     position_norm: str = "frame"
+    #: RAAR (region-aware attention regularisation, the paper's): hinge losses that keep the mean
+    #: attention mass on the AU tokens above that on the audio token by ``raar_margin`` in the upper
+    #: face Z_E, and the other way round in the mouth Z_A. Only for models with the zone bias (PAB)
+    #: and AU tokens; measured on a fixed sample of those regions' Gaussians each step.
+    w_raar: float = 0.01
+    raar_margin: float = 0.2
     log_every: int = 25
     checkpoint_every: int = 250
     seed: int = 0
@@ -146,6 +152,44 @@ class Trainer:
             torch.nonzero(self.memberships[:, STATIC] < 1.0).squeeze(1)
         self.opt = torch.optim.Adam(self.model.parameters(), lr=config.lr)
         self.step = 0
+        self._raar = self._raar_sample()
+
+    def _raar_sample(self, per_region: int = 1024):
+        """(rows of the decoded Gaussians, their Z_A and Z_E memberships) for RAAR, or None when the
+        model has no zone bias or no AU tokens (or RAAR is off)."""
+        from core.model.sz_pab import scheme_matrix
+
+        att = getattr(self.model, "attention", None)
+        if self.cfg.w_raar <= 0 or att is None or not att.pab or att.num_tokens < 3:
+            return None
+        m = self.memberships if self.active is None else self.memberships[self.active]
+        regions = m @ scheme_matrix("paper3").to(m)  # [n, 4]: Z_A, Z_E, Z_S, static
+        g = torch.Generator().manual_seed(self.cfg.seed)
+        rows = []
+        for r in (0, 1):
+            idx = torch.nonzero(regions[:, r] > 0.5).flatten().cpu()
+            rows.append(idx[torch.randperm(len(idx), generator=g)[:per_region]])
+        rows = torch.cat(rows).to(self.device)
+        if len(rows) == 0:
+            return None
+        return rows, regions[rows, 0], regions[rows, 1]
+
+    def raar_loss(self, ctx, audio_tokens, au_cond):
+        """L_RAAR = L_upper + L_mouth on the fixed sample (see TrainConfig.w_raar)."""
+        rows, w_a, w_e = self._raar
+        att = self.model.attention
+        tokens = torch.cat([audio_tokens[:, None], au_cond], dim=1)
+        _o, alpha = att.attend(ctx.queries[rows], tokens, ctx.bias[rows], return_weights=True)
+        alpha = alpha.mean(dim=1)  # [T, n, J], heads averaged
+        audio_mass, au_mass = alpha[..., 0], alpha[..., 1:-1].sum(-1)  # the last token is the null
+
+        def region(x, w):
+            return (x * w).sum(-1).mean() / w.sum().clamp_min(1e-6)
+
+        m = self.cfg.raar_margin
+        upper = torch.relu(m + region(audio_mass, w_e) - region(au_mass, w_e))
+        mouth = torch.relu(m + region(au_mass, w_a) - region(audio_mass, w_a))
+        return upper + mouth
 
     def _prepare_sequences(self) -> None:
         """Per training sequence: AU, speech controls and mel windows on the device, and the truth
@@ -195,6 +239,8 @@ class Trainer:
             au.append(self.model.encode_au(d["au"], torch.arange(a, a + w, device=self.device)))
         out = self.model.decode(ctx, torch.cat(audio), torch.cat(au))  # [B * window] frames
         terms = {}
+        if self._raar is not None:
+            terms["raar"] = cfg.w_raar * self.raar_loss(ctx, torch.cat(audio), torch.cat(au))
         if cfg.w_image > 0:
             full = out
             if act is not None:  # the others' offsets are exactly zero

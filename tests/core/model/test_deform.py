@@ -10,9 +10,12 @@ from core.model.losses import position_loss
 from .synth import random_inputs, small_config, synthetic_cloud
 
 ABLATIONS = {
-    "full": {},
+    "full": {"zone_scheme": "paper3"},
+    "six_zones": {},
     "no_pab": {"pab": False},
-    "no_cit": {"au_encoder": "mlp"},
+    "no_cit": {"au_encoder": "mlp", "zone_scheme": "paper3"},
+    "au_vector": {"au_encoder": "mlp", "pab": False},
+    "audio_only": {"au_encoder": "none", "pab": False},
     "channel_gate": {"baseline": "channel_gate"},
 }
 
@@ -162,7 +165,8 @@ def test_full_model_gradients_are_finite(cloud, name):
     bad = [k for k, g in grads.items() if g is not None and not bool(torch.isfinite(g).all())]
     unused = [k for k, g in grads.items() if g is None]
     assert bad == []
-    assert unused == (["attention.residual"] if name == "no_pab" else [])  # plain attention has no bias
+    plain = ABLATIONS[name].get("pab") is False
+    assert unused == (["attention.residual"] if plain else [])  # plain attention has no bias
     assert float(model.dec_out.weight.grad.abs().sum()) > 0
 
 
@@ -205,4 +209,6 @@ def test_neutral_anchor_gives_the_canonical_head_at_silence_and_rest(cloud, name
             assert still < 1e-7
         else:
             assert still > 1e-5
-        assert float(smile.d_mu.abs().max()) > 1e-5 and float(speech.d_mu.abs().max()) > 1e-5
+        assert float(speech.d_mu.abs().max()) > 1e-5
+        # The audio-only ablation has no AU input at all; every other variant smiles.
+        assert (float((smile.d_mu - neutral.d_mu).abs().max()) > 1e-5) == (name != "audio_only")

@@ -126,3 +126,30 @@ def test_chunked_attention_matches_unchunked():
     full = att(f, m, tokens)
     att.chunk_size = 10
     torch.testing.assert_close(att(f, m, tokens), full)
+
+
+def test_the_papers_three_zones_suppress_by_a_finite_learnable_penalty():
+    from core.model.sz_pab import paper3_bias_table, scheme_matrix, scheme_zones
+
+    table = paper3_bias_table("cit", suppress=-2.0)
+    rows = scheme_zones("paper3")
+    assert rows == ("Z_A", "Z_E", "Z_S", "static")
+    z_a, z_e, z_s = table[0], table[1], table[2]
+    audio, null = NAMES.index(AUDIO_TOKEN), NAMES.index(NULL_TOKEN)
+    assert z_a[audio] == 0 and all(z_a[NAMES.index(au)] == -2.0 for au in AU_NAMES)  # mouth: AUs suppressed
+    assert z_e[audio] == -2.0 and all(z_e[NAMES.index(au)] == 0 for au in AU_NAMES)  # upper face: audio suppressed
+    assert bool((z_s == 0).all())                                                    # synergy: unconstrained
+    assert bool(torch.isfinite(table[:3]).all()) and table[3, null] == 0 and torch.isinf(table[3, :null]).all()
+    # Six anatomical memberships sum into the paper's zones.
+    m = torch.eye(NUM_ZONES) @ scheme_matrix("paper3")
+    assert m[ZONE_INDEX["mouth"], 0] == 1 and m[ZONE_INDEX["jaw_chin"], 0] == 1
+    assert m[ZONE_INDEX["brow"], 1] == 1 and m[ZONE_INDEX["eyes"], 1] == 1 and m[ZONE_INDEX["cheek_nose"], 2] == 1
+    # The table is learned everywhere but the static row; the upper face still hears the audio a little.
+    att = SZPABAttention(16, 16, 2, "cit", zone_scheme="paper3")
+    onehot = torch.zeros(1, NUM_ZONES)
+    onehot[0, ZONE_INDEX["brow"]] = 1.0
+    bias = att.gaussian_bias(onehot)
+    assert float(bias[0, audio]) == pytest.approx(-2.0) and math.isfinite(float(bias[0, audio]))
+    loss = att.gaussian_bias(torch.full((1, NUM_ZONES), 1.0 / NUM_ZONES))[:, :null].sum()
+    loss.backward()
+    assert bool((att.residual.grad[:3, :null] != 0).all()) and bool((att.residual.grad[3] == 0).all())

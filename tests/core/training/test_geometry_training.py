@@ -118,3 +118,38 @@ def test_long_pauses_put_silence_around_and_between_the_sentences(tmp_path):
         assert np.abs(seq.speech[: int((first - 0.11) * 25)]).max() < 1e-6
     with pytest.raises(DatasetError, match="pauses"):
         make_sources(tmp_path / "bad", head, num_train=1, num_val=0, pauses="forever")
+
+
+def test_raar_pushes_attention_mass_to_each_regions_modality(tmp_path):
+    """RAAR's hinges: in the upper face Z_E the AU tokens should outweigh the audio token, in the
+    mouth Z_A the other way round. Minimising it alone moves the masses that way; a model without the
+    zone bias (plain attention) or without AU tokens has no RAAR term."""
+    import torch
+
+    tr = _toy_trainer(tmp_path, w_raar=1.0, raar_margin=0.5)
+    d = tr.data[0]
+    frames = torch.arange(0, 3)
+
+    def raar():
+        ctx = tr.model.gaussian_context(tr.cloud.means[tr.active], tr.memberships[tr.active])
+        return tr.raar_loss(ctx, tr.model.encode_audio(d["mel"])[frames], tr.model.encode_au(d["au"], frames))
+
+    _, terms = tr.loss_on_windows([(d, 0, 0)])
+    assert "raar" in terms and terms["raar"] > 0
+    before = float(raar())
+    opt = torch.optim.Adam(tr.model.parameters(), lr=0.05)
+    for _ in range(15):
+        opt.zero_grad()
+        raar().backward()
+        opt.step()
+    assert float(raar()) < 0.7 * before
+    assert tr.model.attention.residual.grad is not None  # the paper's bias table is learned
+
+    from core.head import default_head
+    from core.training.dataset import load_dataset
+    from core.training.train import TrainConfig, Trainer
+
+    ds = load_dataset(tmp_path / "ds", require_frames=False)
+    for variant in ("no_pab", "audio_only"):
+        plain = Trainer(ds, default_head(), variant, TrainConfig(w_image=0.0, w_position=1.0, window=3), "cpu")
+        assert plain._raar is None

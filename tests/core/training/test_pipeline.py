@@ -76,29 +76,29 @@ def test_train_resume_and_evaluate(toy_dataset, tmp_path):
     from core.training.evaluate import evaluate, results_markdown
     from core.training.train import TrainConfig, train
 
-    ckpt = tmp_path / "full.safetensors"
+    ckpt = tmp_path / "six_zones.safetensors"
     # Few steps: each renders with the reference renderer on this CPU (~10 s a step).
     cfg = TrainConfig(steps=2, window=3, render_scale=0.5, log_every=1, checkpoint_every=1)
-    first = train(toy_dataset, ckpt, "full", cfg, device="cpu", progress=False)
+    first = train(toy_dataset, ckpt, "six_zones", cfg, device="cpu", progress=False)
     assert first["steps"] == 2 and ckpt.exists()
-    log = [json.loads(line) for line in (tmp_path / "full.log.jsonl").read_text().splitlines()]
+    log = [json.loads(line) for line in (tmp_path / "six_zones.log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [1, 2] and all(np.isfinite(r["loss"]) for r in log)
-    more = train(toy_dataset, ckpt, "full", TrainConfig(steps=3, window=3, render_scale=0.5, log_every=1), device="cpu", progress=False)
+    more = train(toy_dataset, ckpt, "six_zones", TrainConfig(steps=3, window=3, render_scale=0.5, log_every=1), device="cpu", progress=False)
     assert more["steps"] == 3  # resumed at 2, ran 1 more
-    log = [json.loads(line) for line in (tmp_path / "full.log.jsonl").read_text().splitlines()]
+    log = [json.loads(line) for line in (tmp_path / "six_zones.log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [1, 2, 3]
     nopab = tmp_path / "no_pab.safetensors"
     train(toy_dataset, nopab, "no_pab", TrainConfig(steps=1, window=3, render_scale=0.5), device="cpu", progress=False)
 
-    results = evaluate(toy_dataset, {"full": str(ckpt), "no_pab": str(nopab)}, device="cpu", backend="gl", image_every=20, fps_frames=2)
-    assert set(results) == {"no deformation", "full", "no_pab"}
+    results = evaluate(toy_dataset, {"six_zones": str(ckpt), "no_pab": str(nopab)}, device="cpu", backend="gl", image_every=20, fps_frames=2)
+    assert set(results) == {"no deformation", "six_zones", "no_pab"}
     for row in results.values():
         assert all(np.isfinite(v) for k, v in row.items() if k != "jitter")
     # The canonical head never moves, so it cannot leak; it misses all the motion instead.
     assert results["no deformation"]["leak_audio"] == 0 and results["no deformation"]["le_l"] > 0.1
-    # SZ-PAB masks audio out of the upper-face zones: changing only the audio moves no upper-face
-    # landmark at all. Plain attention has no such guarantee.
-    assert results["full"]["leak_audio"] == pytest.approx(0.0, abs=1e-6)
+    # The six-zone hard mask takes audio out of the upper-face zones: changing only the audio moves
+    # no upper-face landmark at all. Plain attention has no such guarantee.
+    assert results["six_zones"]["leak_audio"] == pytest.approx(0.0, abs=1e-6)
     assert results["no_pab"]["leak_audio"] > 1e-6
     table = results_markdown(results, "CPU")
-    assert "w/o PAB" in table and "EmoZone (SZ-PAB + CIT-AE)" in table
+    assert "without SZ-PAB" in table and "six zones with a hard mask" in table
