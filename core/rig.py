@@ -264,6 +264,49 @@ def _as_frames(value, names: tuple[str, ...], index: dict[str, int], what: str, 
     return t.to(device)
 
 
+def _controls(au, speech, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """au [T, 17] (0..5) and speech [T, 4] (0..1) or None -> (a [T, 17] in 0..1, s [T, 4]), clamped."""
+    a = _as_frames(au, AU_NAMES, AU_INDEX, "au", device).clamp(0.0, AU_MAX) / AU_MAX
+    T = a.shape[0]
+    if speech is None:
+        return a, torch.zeros(T, NUM_SPEECH, device=device)
+    s = _as_frames(speech, SPEECH_NAMES, SPEECH_INDEX, "speech", device).clamp(0.0, 1.0)
+    if s.shape[0] != T:
+        raise RigInputError(f"speech: {s.shape[0]} frames, but au has {T}")
+    return a, s
+
+
+def _posed_means(base, au_disp, speech_disp, au_angle, speech_angle, pivot, a, s):
+    """Centres [T, n, 3] and the turn angles [T, n] of n Gaussians (tables restricted to them)."""
+    T, n = a.shape[0], base.shape[0]
+    # Plain GEMMs over contiguous [K, n*3] tables (einsum would permute the tables on every call).
+    disp = (a @ au_disp.reshape(NUM_AUS, n * 3) + s @ speech_disp.reshape(NUM_SPEECH, n * 3)).reshape(T, n, 3)
+    angle = a @ au_angle + s @ speech_angle  # [T, n]
+    p1 = base[None] + disp
+    # (R - I) about x: cos - 1 written as -2 sin^2(angle/2) so angle 0 adds exactly zero.
+    half = 0.5 * angle
+    sin_h = torch.sin(half)
+    cm1 = -2.0 * sin_h * sin_h
+    sn = torch.sin(angle)
+    rel = p1 - pivot[None]
+    ry, rz = rel[..., 1], rel[..., 2]
+    dy = cm1 * ry - sn * rz
+    dz = sn * ry + cm1 * rz
+    return p1 + torch.stack([torch.zeros_like(dy), dy, dz], -1), angle
+
+
+def deform_means(head, au: torch.Tensor, speech: torch.Tensor | None, rows: torch.Tensor) -> torch.Tensor:
+    """The posed centres [T, len(rows), 3] of the Gaussians ``rows`` only (as deform's means[:, rows],
+    without posing the rest of the head)."""
+    device = au.device if isinstance(au, torch.Tensor) else torch.device("cpu")
+    a, s = _controls(au, speech, device)
+    rig = head.rig if head.rig.au_disp.device == device else head.rig.to(device)
+    cloud = head.cloud if head.cloud.device == device else head.cloud.to(device)
+    rows = rows.to(device)
+    return _posed_means(cloud.means[rows], rig.au_disp[:, rows], rig.speech_disp[:, rows], rig.au_angle[:, rows],
+                        rig.speech_angle[:, rows], rig.pivot[rows], a, s)[0]
+
+
 def deform(head, au: torch.Tensor, speech: torch.Tensor | None = None) -> GaussianFrames:
     """Pose the head (a core.head.Head: its ``cloud`` and ``rig``) for T frames.
 
@@ -272,35 +315,16 @@ def deform(head, au: torch.Tensor, speech: torch.Tensor | None = None) -> Gaussi
     Runs on the device of ``au``; returns means [T, N, 3], quats [T, N, 4], log_scales [T, N, 3].
     """
     device = au.device if isinstance(au, torch.Tensor) else torch.device("cpu")
-    a = _as_frames(au, AU_NAMES, AU_INDEX, "au", device).clamp(0.0, AU_MAX) / AU_MAX
+    a, s = _controls(au, speech, device)
     T = a.shape[0]
-    if speech is None:
-        s = torch.zeros(T, NUM_SPEECH, device=device)
-    else:
-        s = _as_frames(speech, SPEECH_NAMES, SPEECH_INDEX, "speech", device).clamp(0.0, 1.0)
-        if s.shape[0] != T:
-            raise RigInputError(f"speech: {s.shape[0]} frames, but au has {T}")
     rig = head.rig
     if rig.au_disp.device != device:
         rig = rig.to(device)
     cloud = head.cloud if head.cloud.device == device else head.cloud.to(device)
-    base = cloud.means
-
-    n = base.shape[0]
-    # Plain GEMMs over contiguous [K, N*3] tables (einsum would permute the tables on every call).
-    disp = (a @ rig.au_disp.reshape(NUM_AUS, n * 3) + s @ rig.speech_disp.reshape(NUM_SPEECH, n * 3)).reshape(T, n, 3)
-    angle = a @ rig.au_angle + s @ rig.speech_angle  # [T, N]
-    p1 = base[None] + disp
-    # (R - I) about x: cos - 1 written as -2 sin^2(angle/2) so angle 0 adds exactly zero.
+    means, angle = _posed_means(cloud.means, rig.au_disp, rig.speech_disp, rig.au_angle, rig.speech_angle,
+                                rig.pivot, a, s)
     half = 0.5 * angle
     sin_h, cos_h = torch.sin(half), torch.cos(half)
-    cm1 = -2.0 * sin_h * sin_h
-    sn = torch.sin(angle)
-    rel = p1 - rig.pivot[None]
-    ry, rz = rel[..., 1], rel[..., 2]
-    dy = cm1 * ry - sn * rz
-    dz = sn * ry + cm1 * rz
-    means = p1 + torch.stack([torch.zeros_like(dy), dy, dz], -1)
     r = torch.stack([cos_h, sin_h, torch.zeros_like(sin_h), torch.zeros_like(sin_h)], -1)
     quats = quat_multiply(r, cloud.quats[None].expand(T, -1, -1))
     grow = a @ rig.au_log_scale + s @ rig.speech_log_scale  # [T, N]

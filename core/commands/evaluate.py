@@ -14,7 +14,10 @@ def add_arguments(p) -> None:
                    help="rows of the table, e.g. full=runs/full.safetensors no_pab=runs/no_pab.safetensors")
     p.add_argument("-o", "--output", default="results", help="writes OUTPUT.md and OUTPUT.json")
     p.add_argument("--device", default=None)
-    p.add_argument("--backend", default="auto", choices=["auto", "gsplat", "reference", "gl"])
+    p.add_argument("--backend", default="auto", choices=["auto", "gsplat", "reference", "gl", "none"],
+                   help="renderer for PSNR/SSIM ('none': geometry columns only; so is a data set without frames)")
+    p.add_argument("--no-au-estimates", action="store_true",
+                   help="skip the exact AU estimator's columns (AUE-U/L, AU-Jerk, noise cut) and the rig row")
     p.add_argument("--image-every", type=int, default=5, help="compare images on every Nth frame")
     p.add_argument("--au-response", nargs="?", const="", default=None, metavar="CHECKPOINT",
                    help="print each AU's model offset, rig offset and fidelity (the AU alone at --intensity, "
@@ -99,7 +102,8 @@ def run(args) -> int:
             return 2
         rows[name] = path
     try:
-        results = evaluate(args.dataset, rows, args.device, args.backend, args.image_every)
+        results = evaluate(args.dataset, rows, args.device, args.backend, args.image_every,
+                           au_estimates=not args.no_au_estimates)
     except (DatasetError, CheckpointError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -9,7 +9,19 @@ Metrics (per model, averaged over the validation sequences):
                       a squint added); the truth is 0
     jitter            mean |second difference| of landmark tracks divided by the truth's (1 = as smooth as truth)
     fps               deformation of all Gaussians + a 512x512 render, frames per second on the device used
-A row "no deformation" (the canonical head every frame) gives the errors a scale.
+    lip F1            open/closed F1 of the lips against the truth: a frame is open where the truth's
+                      inner-lip gap is at least the rig's at jaw_open 0.125 (core.training.lip_sync),
+                      closed where it is under half that (the truth's speech controls come from
+                      espeak-ng's phoneme timing); the prediction is open where its own gap reaches it
+    AUE-U, AUE-L      mean |estimated - input| AU intensity (0..5) of the upper / lower face AUs, the
+                      AUs estimated from the deformed Gaussians by the exact estimator
+                      (core.training.au_estimator: the rig inverted by least squares)
+    AU-Jerk           mean |second difference| per frame of the estimated AU tracks
+    noise cut         the input AU curves with per-frame Gaussian noise (sigma ``NOISE_SIGMA`` AU,
+                      clipped to 0..5): 1 - jerk(estimated AUs, noisy - clean) / jerk(input noise),
+                      the share of the injected jitter the model removes (the paper: 61% with CIT-AE)
+Rows "no deformation" (the canonical head every frame) and "rig" (the truth itself, through the same
+estimator: the estimator's own floor) give the errors a scale.
 """
 from __future__ import annotations
 
@@ -23,6 +35,8 @@ import torch
 from core.aus import AU_INDEX
 
 LIP_LANDMARKS = ("lip_outer", "lip_inner", "lip_corners")
+#: The noise stress test's per-frame AU noise (standard deviation, AU intensity units).
+NOISE_SIGMA = 0.5
 
 
 def _landmark_sets(head):
@@ -77,6 +91,30 @@ class ModelPredictor:
         return [apply_deformation(self.head.cloud, o.d_mu[i], o.d_rot[i], o.d_log_scale[i]) for i in range(len(frames))]
 
 
+class RigPredictor:
+    """The rig itself, from the sequence's true speech controls: the 'rig' row (the truth, so its
+    errors are the estimator's floor). ``speech`` is set per sequence by evaluate_predictor."""
+
+    def __init__(self, head):
+        self.head, self.speech = head, None
+
+    @torch.no_grad()
+    def means(self, idx, mel_win, au, chunk=64):
+        from core import rig
+
+        return torch.cat([rig.deform(self.head, au[a:a + chunk], self.speech[a:a + chunk]).means[:, idx]
+                          for a in range(0, au.shape[0], chunk)])
+
+    @torch.no_grad()
+    def clouds(self, mel_win, au, frames):
+        from core import rig
+
+        f = torch.as_tensor(frames, device=au.device)
+        out = rig.deform(self.head, au[f], self.speech[f])
+        return [self.head.cloud.replace(means=out.means[i], quats=out.quats[i], log_scales=out.log_scales[i])
+                for i in range(len(frames))]
+
+
 class StaticPredictor:
     """The canonical head on every frame: the 'no deformation' row."""
 
@@ -95,10 +133,26 @@ def _jitter(tracks: torch.Tensor) -> float:
     return float(dd.norm(dim=-1).mean())
 
 
-def evaluate_predictor(predictor, ds, head, device, renderer, image_every: int = 5, fps_frames: int = 16) -> dict:
+def _macro_f1(pred_open: np.ndarray, labels: np.ndarray) -> float:
+    """Mean of the F1 of "open" and of "closed" over the scored frames (labels 1 open, 0 closed, -1 not scored)."""
+    keep = labels >= 0
+    p, y = pred_open[keep], labels[keep] == 1
+    f1 = []
+    for cls_pred, cls_true in ((p, y), (~p, ~y)):
+        tp = float((cls_pred & cls_true).sum())
+        prec = tp / max(float(cls_pred.sum()), 1.0)
+        rec = tp / max(float(cls_true.sum()), 1.0)
+        f1.append(0.0 if tp == 0 else 2 * prec * rec / (prec + rec))
+    return float(np.mean(f1))
+
+
+def evaluate_predictor(predictor, ds, head, device, renderer, image_every: int = 5, fps_frames: int = 16,
+                       estimator=None, images: bool = True) -> dict:
     from core import rig
     from core.audio.features import mel_windows
     from core.model.losses import ssim
+    from core.training.au_estimator import au_errors, au_jerk
+    from core.training.lip_sync import _lip_rows, lip_gap_mm, open_threshold_mm
 
     upper, lower, lips = (x.to(device) for x in _landmark_sets(head))
     both = torch.cat([upper, lower])
@@ -108,11 +162,22 @@ def evaluate_predictor(predictor, ds, head, device, renderer, image_every: int =
     window = getattr(getattr(predictor, "model", None), "config", None)
     window = window.audio_window if window is not None else 32
     rows = {k: [] for k in ("mse", "ssim", "le_u", "le_l", "leak_audio", "leak_au", "jitter")}
+    if estimator is not None:
+        rows.update({k: [] for k in ("aue_u", "aue_l", "au_jerk", "noise_cut")})
+    lip_up, lip_low = (x.to(device) for x in _lip_rows(head))
+    lip_rows = torch.cat([lip_up, lip_low])
+    up_i = torch.arange(len(lip_up), device=device)  # lip_gap_mm's rows within lip_rows
+    low_i = torch.arange(len(lip_up), len(lip_rows), device=device)
+    thr = open_threshold_mm(head)
+    lip_pred, lip_true = [], []
     cams = [c.camera(head, ds.width, ds.height) for c in ds.cameras]
+    noise_gen = torch.Generator().manual_seed(7)
     for i, seq in enumerate(val):
         t = seq.num_frames
         au = torch.as_tensor(seq.au, device=device)
         speech = torch.as_tensor(seq.speech, device=device)
+        if isinstance(predictor, RigPredictor):
+            predictor.speech = speech
         mel = torch.as_tensor(mel_windows(seq.mel, ds.fps, t, window), device=device)
         other = val[(i + 1) % len(val)] if len(val) > 1 else ds.split("train")[0]
         mel_other = torch.as_tensor(mel_windows(other.mel, ds.fps, t, window), device=device)  # edge-padded to T
@@ -130,7 +195,23 @@ def evaluate_predictor(predictor, ds, head, device, renderer, image_every: int =
         au_edit = torch.as_tensor(_upper_face_edit(seq.au), device=device)
         moved = predictor.means(lips, mel, au_edit) - predictor.means(lips, mel, au)
         rows["leak_au"].append(float(moved.norm(dim=-1).mean() * 1000.0))
-        frames = list(range(0, t, image_every))
+        # Lips open and closed on time (the truth's gap labels the frames).
+        with torch.no_grad():
+            true_gap = lip_gap_mm(rig.deform(head, au, speech).means[:, lip_rows], up_i, low_i)
+        pred_gap = lip_gap_mm(predictor.means(lip_rows, mel, au), up_i, low_i)
+        lip_true.append(np.where(true_gap >= thr, 1, np.where(true_gap < 0.5 * thr, 0, -1)))
+        lip_pred.append(pred_gap >= thr)
+        if estimator is not None:
+            sample = estimator.rows
+            est = estimator.estimate(predictor.means(sample, mel, au), speech)
+            for k, v in au_errors(est, au).items():
+                rows[k].append(v)
+            rows["au_jerk"].append(au_jerk(est))
+            noisy = (au + NOISE_SIGMA * torch.randn(au.shape, generator=noise_gen).to(device)).clamp(0.0, 5.0)
+            est_noisy = estimator.estimate(predictor.means(sample, mel, noisy), speech)
+            passed = au_jerk(est_noisy - est) / max(au_jerk(noisy - au), 1e-9)
+            rows["noise_cut"].append(1.0 - passed)
+        frames = list(range(0, t, image_every)) if images else []
         for a in range(0, len(frames), 8):
             chunk = frames[a : a + 8]
             clouds = predictor.clouds(mel, au, chunk)
@@ -143,8 +224,10 @@ def evaluate_predictor(predictor, ds, head, device, renderer, image_every: int =
                     # inflate the mean of a model that happens to leave those frames untouched.
                     rows["mse"].append(float(((img - target) ** 2).mean()))
                     rows["ssim"].append(float(ssim(img, target)))
-    result = {k: float(np.mean(v)) for k, v in rows.items()}
-    result["psnr"] = float(10 * np.log10(1.0 / max(result.pop("mse"), 1e-12)))
+    result = {k: float(np.mean(v)) if v else float("nan") for k, v in rows.items()}
+    mse = result.pop("mse")
+    result["psnr"] = float(10 * np.log10(1.0 / max(mse, 1e-12))) if images else float("nan")
+    result["lip_f1"] = _macro_f1(np.concatenate(lip_pred), np.concatenate(lip_true))
     # Throughput: deform every Gaussian and render one 512x512 frame, per frame.
     seq = val[0]
     au = torch.as_tensor(seq.au, device=device)
@@ -156,7 +239,10 @@ def evaluate_predictor(predictor, ds, head, device, renderer, image_every: int =
             torch.cuda.synchronize()
         t0 = time.perf_counter()
         for cloud in predictor.clouds(mel, au, list(range(n))):
-            renderer.render(cloud, cam).color.sum().item()
+            if renderer is not None:
+                renderer.render(cloud, cam).color.sum().item()
+            else:
+                cloud.means.sum().item()
         if device.type == "cuda":
             torch.cuda.synchronize()
         elapsed = time.perf_counter() - t0
@@ -165,47 +251,80 @@ def evaluate_predictor(predictor, ds, head, device, renderer, image_every: int =
 
 
 def evaluate(dataset_dir, checkpoints: dict[str, str], device=None, backend: str = "auto", image_every: int = 5,
-             head=None, include_static: bool = True, fps_frames: int = 16) -> dict:
-    """{row name: metrics} for each checkpoint (and the no-deformation row)."""
+             head=None, include_static: bool = True, fps_frames: int = 16, images: bool | None = None,
+             au_estimates: bool = True, include_rig: bool | None = None) -> dict:
+    """{row name: metrics} for each checkpoint (and the no-deformation and rig rows).
+
+    images: compare rendered frames (PSNR, SSIM); None: when the data set has its frames.
+    backend "none": no renderer (no images; fps is the deformation alone). au_estimates: the exact
+    AU estimator's columns (AUE-U/L, AU-Jerk, noise cut). include_rig: the rig row (default: with
+    au_estimates, as the estimator's floor)."""
     from core.head import default_head
     from core.model.checkpoint import load_checkpoint
     from core.render import get_renderer
-    from core.training.dataset import load_dataset
+    from core.training.au_estimator import RigAUEstimator
+    from core.training.dataset import DatasetError, load_dataset
 
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     head = (head or default_head()).to(device)
-    ds = load_dataset(dataset_dir)
+    if backend == "none":
+        images = False
+    if images is None:
+        try:
+            ds = load_dataset(dataset_dir)
+            images = True
+        except DatasetError as exc:
+            if "not rendered yet" not in str(exc):
+                raise
+            ds, images = load_dataset(dataset_dir, require_frames=False), False
+    else:
+        ds = load_dataset(dataset_dir, require_frames=images)
     if backend == "auto":
         backend = "gsplat" if device.type == "cuda" else "gl"
-    renderer = get_renderer(backend)
+    renderer = get_renderer(backend) if backend != "none" else None
+    estimator = RigAUEstimator(head) if au_estimates else None
+    include_rig = au_estimates if include_rig is None else include_rig
+    kw = dict(image_every=image_every, fps_frames=fps_frames, estimator=estimator, images=images)
     results = {}
     if include_static:
-        results["no deformation"] = evaluate_predictor(StaticPredictor(head), ds, head, device, renderer, image_every, fps_frames)
+        results["no deformation"] = evaluate_predictor(StaticPredictor(head), ds, head, device, renderer, **kw)
+    if include_rig:
+        results["rig"] = evaluate_predictor(RigPredictor(head), ds, head, device, renderer, **kw)
     for name, path in checkpoints.items():
         model, _config, meta = load_checkpoint(path, head.fingerprint(), device=device)
-        res = evaluate_predictor(ModelPredictor(model.to(device), head, device), ds, head, device, renderer, image_every, fps_frames)
+        res = evaluate_predictor(ModelPredictor(model.to(device), head, device), ds, head, device, renderer, **kw)
         res["steps"] = int(meta["extra"].get("step", 0))
         res["train_seconds"] = float(meta["extra"].get("seconds", float("nan")))
         results[name] = res
-    renderer.close()
+    if renderer is not None:
+        renderer.close()
     return results
+
+
+def _f(value, fmt: str) -> str:
+    return "–" if value is None or not np.isfinite(value) else format(value, fmt)
 
 
 def results_markdown(results: dict, device_name: str) -> str:
     from core.training.variants import VARIANT_TITLES
 
     lines = [
-        f"Device: {device_name}. Held-out sequences; landmark errors and leakage in millimetres on a head "
-        "about 0.24 m tall; jitter relative to the truth (1.0 = as smooth as the truth).",
+        f"Device: {device_name}. Held-out sequences; landmark errors (LMD) and leakage in millimetres on a "
+        "head about 0.24 m tall; AU errors in AU intensity (0..5) from the exact estimator; jitter of the "
+        "landmark tracks relative to the truth (1.0 = as smooth as the truth). Columns: docs/RESULTS.md.",
         "",
-        "| model | PSNR (dB) | SSIM | LE-U (mm) | LE-L (mm) | leak audio->upper (mm) | leak AU->lips (mm) | jitter | fps |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| model | PSNR (dB) | SSIM | LMD-U | LMD-L | lip F1 | AUE-U | AUE-L | AU-Jerk | noise cut | "
+        "leak audio->upper | leak AU->lips | jitter | fps |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, r in results.items():
         title = VARIANT_TITLES.get(name, name)
+        g = r.get
         lines.append(
-            f"| {title} | {r['psnr']:.2f} | {r['ssim']:.4f} | {r['le_u']:.3f} | {r['le_l']:.3f} | "
-            f"{r['leak_audio']:.4f} | {r['leak_au']:.4f} | {r['jitter']:.2f} | {r['fps']:.1f} |")
+            f"| {title} | {_f(g('psnr'), '.2f')} | {_f(g('ssim'), '.4f')} | {_f(g('le_u'), '.3f')} | "
+            f"{_f(g('le_l'), '.3f')} | {_f(g('lip_f1'), '.3f')} | {_f(g('aue_u'), '.3f')} | {_f(g('aue_l'), '.3f')} | "
+            f"{_f(g('au_jerk'), '.3f')} | {_f(g('noise_cut'), '.0%')} | {_f(g('leak_audio'), '.4f')} | "
+            f"{_f(g('leak_au'), '.4f')} | {_f(g('jitter'), '.2f')} | {_f(g('fps'), '.1f')} |")
     return "\n".join(lines) + "\n"
 
 
