@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The paper's ablation grid (its Table 3) plus our variants, several seeds, side by side on one GPU,
+# then the held-out evaluation (docs/RESULTS.md, "The ablation grid").
+#   scripts/results_grid.sh DATA OUT [SECONDS] [SEEDS]
+# DATA: a `main.py dataset DIR --stage sources --pauses long` folder (frames not needed: training is
+# geometry-only and the evaluation's columns are geometric). Every run trains for SECONDS (default 360)
+# with the same settings; SEEDS (default "0 1 2") for the five rows of the paper's table, seed 0 for
+# the six-zone and channel-gate variants. Writes OUT/<variant>_s<seed>.{train.txt,log.jsonl,txt}
+# (the training log, the loss curve, the per-AU response) and OUT/eval_<k>.{md,json} (the table).
+set -u
+data=$1; out=$2; secs=${3:-360}; seeds=${4:-"0 1 2"}
+mkdir -p "$out"
+py=${PYTHON:-python3}
+export OMP_NUM_THREADS=1  # many processes share the machine's cores
+recipe="--image-weight 0 --position-weight 1 --magnitude-weight 0 --batch 8 --shape-weight 10 --lr 2e-3"
+runs=()
+for v in full no_pab no_cit au_vector audio_only; do
+    for s in $seeds; do runs+=("$v:$s"); done
+done
+runs+=("six_zones:0" "channel_gate:0")
+for r in "${runs[@]}"; do
+    v=${r%%:*}; s=${r##*:}; name="${v}_s$s"
+    $py main.py train "$data" -o "$out/$name.safetensors" --fresh --variant "$v" --seed "$s" --steps 1000000 \
+        --max-seconds "$secs" $recipe > "$out/$name.train.txt" 2>&1 &
+done
+wait
+# Evaluation in four lanes (each lane also gives the no-deformation and rig rows), and the per-AU
+# response of every checkpoint.
+lane=0
+declare -a groups=("" "" "" "")
+for r in "${runs[@]}"; do
+    v=${r%%:*}; s=${r##*:}; name="${v}_s$s"
+    [ -f "$out/$name.safetensors" ] || continue
+    groups[$lane]="${groups[$lane]} $name=$out/$name.safetensors"
+    lane=$(( (lane + 1) % 4 ))
+done
+for k in 0 1 2 3; do
+    [ -n "${groups[$k]}" ] && $py main.py evaluate "$data" ${groups[$k]} -o "$out/eval_$k" --backend none --device cuda \
+        > "$out/eval_$k.txt" 2>&1 &
+done
+for r in "${runs[@]}"; do
+    v=${r%%:*}; s=${r##*:}; name="${v}_s$s"
+    [ -f "$out/$name.safetensors" ] && $py main.py evaluate --au-response "$out/$name.safetensors" --device cuda \
+        > "$out/$name.txt" 2>&1 &
+    while [ "$(jobs -r | wc -l)" -ge 8 ]; do sleep 1; done
+done
+wait
