@@ -1,13 +1,14 @@
 """Playback in the real studio window: frames per second shown and the audio-to-frame lag.
 
-Opens the studio's MainWindow on the bundled sample take (default head, analytic rig), presses
+Opens the studio's MainWindow on the bundled sample take (default head; the studio's default driver,
+or ``--driver rig|model``), presses
 Space and lets it play to the end. At every paint of the viewport during playback it records the
 frame on screen and the frame being heard (the audio clock's position); the lag is shown minus
 heard, in frames (negative: the picture is behind the sound). Frames per second: distinct frames
 painted per second of playback. Runs several times (other work on the machine disturbs a run) and
 reports every run and the best.
 
-    xvfb-run -a -s "-screen 0 1600x1000x24" python -m bench playback [--runs 3] [--jack] [--compare] [--size 1280x800]
+    xvfb-run -a -s "-screen 0 1600x1000x24" python -m bench playback [--runs 3] [--jack] [--compare] [--size 1280x800] [--driver rig|model]
 
 --compare alternates runs of the studio's playback with runs of the path it replaced (every frame
 deformed and drawn at full quality on request, no stream ahead of the clock), so both are measured
@@ -125,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--jack", action="store_true", help="play on a JACK dummy server (a paced device)")
     parser.add_argument("--size", default="1280x800", help="window size")
+    parser.add_argument("--driver", choices=["rig", "model"], default=None,
+                        help="the viewport's driver (default: the studio's own default)")
     parser.add_argument("--compare", action="store_true",
                         help="alternate with runs of the full-quality path (no level of detail, no frames ahead)")
     args = parser.parse_args(argv)
@@ -143,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
                        autosave_dir=Path(tmp) / "autosave")
         w.resize(*(int(v) for v in args.size.split("x")))
         w.show()
+        if args.driver is not None:
+            w.set_driver(args.driver)
         w.viewport.setFocus()
         _wait(app, lambda: w.shown is not None, 60)
         w.worker.prepare_stream()
@@ -151,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         lod = w.worker._loop.lod_evaluator().lod
         print(f"playback of the sample take ({take.duration} frames at {take.fps:g} fps, "
               f"{w.player.clip_duration:.3f} s of audio), default head ({lod.num_full:,} Gaussians, "
-              f"level of detail {len(lod):,}), viewport {vw}x{vh}, clock: {w.player.backend}")
+              f"level of detail {len(lod):,}), viewport {vw}x{vh}, clock: {w.player.backend}, "
+              f"driver {w.engine.driver}")
         runs = []
         modes = [False, True] if args.compare else [False]
         for i in range(args.runs):

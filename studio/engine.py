@@ -97,6 +97,20 @@ class Engine:
                 self.clip = clip
                 self._model_driver = None
 
+    @property
+    def model(self):
+        """The loaded EmoZone model (None without one)."""
+        return self._model
+
+    @property
+    def model_path(self) -> Path | None:
+        """The file the loaded model came from (None without one)."""
+        return self._model_path
+
+    def audio_for(self, take):
+        """The clip the drivers hear for ``take`` (None: silence); see _audio_for."""
+        return self._audio_for(take)
+
     def _audio_for(self, take):
         """What the drivers hear: the studio's decoded clip, or None (silence) when the take has no
         audio or it could not be loaded (the window reports that; the drivers never load it again)."""

@@ -105,7 +105,9 @@ class MainWindow(QMainWindow):
         self.intents.connect(self.timeline, self.channel_list, self.au_panel)
         bind_timeline_view_state(self.settings, self.timeline, self.channel_list)  # B2: lanes persist
         self.set_current_channel(self.channel_combo.currentData())
-        self.statusBar().showMessage("Ready")
+        self.statusBar().showMessage(f"Ready · driver: {DRIVER_LABELS[self.engine.driver]}"
+                                     + (f" ({self.engine.model_path.name})" if self.engine.driver == "model"
+                                        and self.engine.model_path is not None else ""))
         self._engine_label = QLabel(" · ".join(self.engine.notes))
         self._engine_label.setObjectName("engine_notes")
         self.statusBar().addPermanentWidget(self._engine_label)
@@ -413,8 +415,10 @@ class MainWindow(QMainWindow):
             self.set_overlay(OverlayMode.NONE)
             return
         self.viewport.set_override_colors(rgb)
-        unit = "" if mode is not OverlayMode.MOTION else "units"
-        note = ""
+        unit, note = "", ""
+        if mode is OverlayMode.MOTION:
+            # The head is in metres (core.head); animators read millimetres.
+            scale, unit = scale * 1000.0, "mm"
         if mode is OverlayMode.ATTENTION:
             if self.shown.driver != "model":
                 note = "Needs the EmoZone model driver"

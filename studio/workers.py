@@ -84,6 +84,36 @@ class LodEvaluator:
         self.lod, self.head = _lod_for(engine.head, keep)
         self._rest_k = self.lod.rest.means.detach().cpu().numpy().astype(np.float32)
         self.num_full = self.lod.num_full
+        self._model_head = None     # the kept Gaussians at their own rest (the model decodes these only)
+        self._model_driver = None   # a core.drive.ModelDriver on them; its cache outlives edits
+
+    def _model_frames(self, take, idx: np.ndarray):
+        """The model's frames at this level of detail: the model decodes the kept Gaussians only (at
+        their full-cloud positions, so each gets the offsets it has in the full frame), then the
+        level of detail's offsets are applied, as ``lod.apply_frames`` does for full frames. None
+        when the model cannot run on a subset (a per-Gaussian code ties it to the whole cloud)."""
+        import torch
+
+        from core.drive import make_driver
+
+        eng = self.engine
+        model = eng.model
+        if model is None or getattr(model.config, "gaussian_latent", 0):
+            return None
+        if self._model_head is None:
+            sub = eng.head.cloud.subset(torch.as_tensor(self.lod.indices, device=eng.head.cloud.device))
+            self._model_head = SimpleNamespace(cloud=sub, rig=None, fingerprint=None)
+        audio = eng.audio_for(take)
+        d = self._model_driver
+        if d is None or d.model is not model:
+            d = make_driver("model", self._model_head, take, model=model, audio=audio)
+        else:
+            d = d.retake(take, audio=audio, keep_audio=False)  # shares the cache while it still fits
+        self._model_driver = d
+        batch = d.frames(idx)
+        add = torch.as_tensor(self.lod.log_scale_add, dtype=batch.log_scales.dtype)
+        off = torch.as_tensor(self.lod.mean_offset, dtype=batch.means.dtype)
+        return batch.means + off, batch.quats, batch.log_scales + add
 
     def _driver(self, take):
         eng = self.engine
@@ -110,8 +140,11 @@ class LodEvaluator:
                 means, quats, log_scales = batch.means, batch.quats, batch.log_scales
                 name = "rig"
             else:
-                batch = driver.frames(idx)
-                means, quats, log_scales = self.lod.apply_frames(batch.means, batch.quats, batch.log_scales)
+                reduced = self._model_frames(take, idx)
+                if reduced is None:
+                    batch = driver.frames(idx)
+                    reduced = self.lod.apply_frames(batch.means, batch.quats, batch.log_scales)
+                means, quats, log_scales = reduced
                 name = "model"
             means = means.detach().cpu().numpy()
             quats = quats.detach().cpu().numpy()

@@ -58,6 +58,8 @@ class DisplayPanel(QWidget):
         self.zone_combo.currentIndexChanged.connect(lambda i: self.zone_requested.emit(int(i)))
         self.driver_combo.currentIndexChanged.connect(
             lambda _i: self.driver_requested.emit(self.driver_combo.currentData()))
+        self.driver_combo.currentTextChanged.connect(self.driver_combo.setToolTip)
+        self.driver_combo.setToolTip(self.driver_combo.currentText())
 
     # -- setters (the studio talking; no signal comes back)
     def set_overlay(self, mode: OverlayMode) -> None:
@@ -76,14 +78,16 @@ class DisplayPanel(QWidget):
             self.driver_combo.setCurrentIndex(self._drivers.index(key))
 
     def set_driver_availability(self, reasons: Mapping[str, str | None], current: str) -> None:
-        """Grey out the drivers that cannot run, with the reason as the item's tooltip."""
+        """Grey out the drivers that cannot run, with the reason as the item's tooltip (a usable
+        one's tooltip is its whole name, which a narrow dock elides)."""
         with QSignalBlocker(self.driver_combo):
             for i, key in enumerate(self._drivers):
                 reason = reasons.get(key)
                 item = self.driver_combo.model().item(i)
                 item.setEnabled(not reason)
-                item.setToolTip(reason or "")
+                item.setToolTip(reason or item.text())
             self.driver_combo.setCurrentIndex(self._drivers.index(current))
+        self.driver_combo.setToolTip(self.driver_combo.currentText())
 
     def set_eval_ms(self, ms: float | None) -> None:
         self.eval_label.setText("—" if ms is None else f"{ms:.0f} ms")
