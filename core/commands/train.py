@@ -26,6 +26,11 @@ def add_arguments(p) -> None:
     p.add_argument("--raar-weight", type=float, default=0.01,
                    help="weight of RAAR, the region-aware attention regulariser (models with the zone bias; 0: off)")
     p.add_argument("--raar-margin", type=float, default=0.2, help="RAAR's hinge margin on the attention mass")
+    p.add_argument("--au-consistency-weight", type=float, default=0.05,
+                   help="weight of the AU-consistency term: the frozen image AU estimator on the rendered frames "
+                        "(with the image term only; 0: off)")
+    p.add_argument("--au-estimator", default=None, metavar="PATH",
+                   help="the image AU estimator (default: assets/models/au_estimator.safetensors; main.py au-estimator)")
     p.add_argument("--device", default=None, help="cuda or cpu (default: cuda when available)")
     p.add_argument("--backend", default="auto", choices=["auto", "gsplat", "reference", "gl"])
     p.add_argument("--fresh", action="store_true", help="do not resume from an existing checkpoint")
@@ -69,6 +74,7 @@ def run(args) -> int:
     cfg = TrainConfig(steps=args.steps, lr=args.lr, window=args.window, batch=args.batch, render_scale=args.render_scale,
                       w_position=args.position_weight, w_image=args.image_weight, w_shape=args.shape_weight, seed=args.seed,
                       w_raar=args.raar_weight, raar_margin=args.raar_margin,
+                      w_au_consistency=args.au_consistency_weight, au_estimator=args.au_estimator,
                       max_seconds=args.max_seconds, position_norm=args.position_norm, **weights)
     try:
         overrides = parse_overrides(args.set)

@@ -66,6 +66,11 @@ class TrainConfig:
     #: and AU tokens; measured on a fixed sample of those regions' Gaussians each step.
     w_raar: float = 0.01
     raar_margin: float = 0.2
+    #: The paper's AU-consistency term (its weight 0.05): the frozen image AU estimator
+    #: (core.training.au_cnn) reads the rendered frames, L1 to the window's AUs / 5. Only with the
+    #: image term (it needs renders); ``au_estimator``: its file (default: the shipped one).
+    w_au_consistency: float = 0.05
+    au_estimator: str | None = None
     log_every: int = 25
     checkpoint_every: int = 250
     seed: int = 0
@@ -135,6 +140,15 @@ class Trainer:
             backend = "gsplat" if self.device.type == "cuda" else "reference"
         # Geometry-only training (no image term) renders nothing: it needs no renderer, nor gsplat.
         self.renderer = get_renderer(backend) if config.w_image > 0 else None
+        self.au_net = None
+        if config.w_image > 0 and config.w_au_consistency > 0:
+            from core.training.au_cnn import AUEstimatorError, load_au_net
+
+            try:
+                self.au_net, _meta = load_au_net(config.au_estimator, device=self.device)
+            except AUEstimatorError as exc:
+                raise TrainingError(f"AU-consistency term: {exc} (train one with `main.py au-estimator`, "
+                                    "or pass --au-consistency-weight 0)") from None
         self.rng = np.random.default_rng(config.seed)
         self.train_seqs = dataset.split("train")
         if not self.train_seqs:
@@ -247,7 +261,7 @@ class Trainer:
                 def scatter(x):
                     return x.new_zeros(x.shape[0], len(self.cloud), x.shape[2]).index_copy(1, act, x)
                 full = type(out)(scatter(out.d_mu), scatter(out.d_rot), scatter(out.d_log_scale))
-            image = 0.0
+            image, au_term = 0.0, 0.0
             for k, (d, a, cam) in enumerate(windows):
                 preds = []
                 for t in range(k * w, (k + 1) * w):
@@ -255,7 +269,14 @@ class Trainer:
                     preds.append(self.renderer.render(cloud_t, self.cameras[cam]).color)
                 target = d["frames"][cam][a:a + w].float() / 255.0
                 image = image + image_loss(torch.stack(preds), target, cfg.w_dssim)
+                if self.au_net is not None:
+                    from core.training.au_cnn import au_consistency_loss
+
+                    au_term = au_term + au_consistency_loss(self.au_net, torch.stack(preds).clamp(0, 1),
+                                                            d["au"][a:a + w])
             terms["image"] = cfg.w_image * image / len(windows)
+            if self.au_net is not None:
+                terms["au_consistency"] = cfg.w_au_consistency * au_term / len(windows)
         d_mu = out.d_mu.reshape(len(windows), w, *out.d_mu.shape[1:])
         terms["temporal"] = cfg.w_temporal * torch.stack(
             [temporal_second_difference(x * MM) for x in d_mu]).mean()

@@ -136,7 +136,7 @@ def test_raar_pushes_attention_mass_to_each_regions_modality(tmp_path):
 
     _, terms = tr.loss_on_windows([(d, 0, 0)])
     assert "raar" in terms and terms["raar"] > 0
-    before = float(raar())
+    before = float(raar().detach())
     opt = torch.optim.Adam(tr.model.parameters(), lr=0.05)
     for _ in range(15):
         opt.zero_grad()

@@ -83,6 +83,8 @@ def test_train_resume_and_evaluate(toy_dataset, tmp_path):
     assert first["steps"] == 2 and ckpt.exists()
     log = [json.loads(line) for line in (tmp_path / "six_zones.log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [1, 2] and all(np.isfinite(r["loss"]) for r in log)
+    # With the image term on, the shipped image AU estimator reads the renders (the AU-consistency term).
+    assert all(np.isfinite(r["au_consistency"]) and r["au_consistency"] > 0 for r in log)
     more = train(toy_dataset, ckpt, "six_zones", TrainConfig(steps=3, window=3, render_scale=0.5, log_every=1), device="cpu", progress=False)
     assert more["steps"] == 3  # resumed at 2, ran 1 more
     log = [json.loads(line) for line in (tmp_path / "six_zones.log.jsonl").read_text().splitlines()]
