@@ -1,4 +1,5 @@
 """The studio window as the tests open it: real, shown, focused, with its first frame drawn."""
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QApplication
 
 from core.anim import Take
@@ -35,3 +36,8 @@ def open_windows(qtbot, tmp_path, engine, size=(1100, 750)):
         w.document.history.set_clean()
         w.close()
         w.deleteLater()
+    # Delete them now: a window that died later, inside the next test, could hand the activation
+    # to no window at all, and that test's shortcut keys (window shortcuts) would go nowhere.
+    app = QApplication.instance()
+    app.sendPostedEvents(None, QEvent.DeferredDelete)
+    app.processEvents()
