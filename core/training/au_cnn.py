@@ -165,22 +165,17 @@ def save_au_net(path, net: AUNet, meta: dict) -> None:
 
 def load_au_net(path=None, device=None) -> tuple[AUNet, dict]:
     """(the frozen network, its metadata: accuracy, samples, ...). AUEstimatorError names the file."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load
+    from safetensors import SafetensorError, safe_open
 
     path = Path(path) if path is not None else DEFAULT_PATH
+    if not path.is_file():
+        raise AUEstimatorError(f"{path}: missing (train one with `main.py au-estimator`)")
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise AUEstimatorError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    try:
-        from safetensors import safe_open
-
-        with safe_open(str(path), "pt") as f:
+        with safe_open(str(path), "pt") as f:  # one read: the header and the tensors
             header = f.metadata() or {}
-        tensors = load(data)
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
     except (SafetensorError, ValueError, OSError) as exc:
-        raise AUEstimatorError(f"{path}: not a safetensors file ({exc!s:.200})") from None
+        raise AUEstimatorError(f"{path}: not a readable safetensors file ({exc!s:.200})") from None
     if header.get("format") != "emozone-au-estimator":
         raise AUEstimatorError(f"{path}: not an EmoZone AU estimator (format {header.get('format')!r})")
     try:

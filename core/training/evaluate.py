@@ -133,26 +133,13 @@ def _jitter(tracks: torch.Tensor) -> float:
     return float(dd.norm(dim=-1).mean())
 
 
-def _macro_f1(pred_open: np.ndarray, labels: np.ndarray) -> float:
-    """Mean of the F1 of "open" and of "closed" over the scored frames (labels 1 open, 0 closed, -1 not scored)."""
-    keep = labels >= 0
-    p, y = pred_open[keep], labels[keep] == 1
-    f1 = []
-    for cls_pred, cls_true in ((p, y), (~p, ~y)):
-        tp = float((cls_pred & cls_true).sum())
-        prec = tp / max(float(cls_pred.sum()), 1.0)
-        rec = tp / max(float(cls_true.sum()), 1.0)
-        f1.append(0.0 if tp == 0 else 2 * prec * rec / (prec + rec))
-    return float(np.mean(f1))
-
-
 def evaluate_predictor(predictor, ds, head, device, renderer, image_every: int = 5, fps_frames: int = 16,
                        estimator=None, images: bool = True) -> dict:
     from core import rig
     from core.audio.features import mel_windows
     from core.model.losses import ssim
     from core.training.au_estimator import au_errors, au_jerk
-    from core.training.lip_sync import _lip_rows, lip_gap_mm, open_threshold_mm
+    from core.training.lip_sync import lip_gap_mm, lip_rows, open_closed_score, open_threshold_mm
 
     upper, lower, lips = (x.to(device) for x in _landmark_sets(head))
     both = torch.cat([upper, lower])
@@ -164,7 +151,7 @@ def evaluate_predictor(predictor, ds, head, device, renderer, image_every: int =
     rows = {k: [] for k in ("mse", "ssim", "le_u", "le_l", "leak_audio", "leak_au", "jitter")}
     if estimator is not None:
         rows.update({k: [] for k in ("aue_u", "aue_l", "au_jerk", "noise_cut")})
-    lip_up, lip_low = (x.to(device) for x in _lip_rows(head))
+    lip_up, lip_low = (x.to(device) for x in lip_rows(head))
     lip_rows = torch.cat([lip_up, lip_low])
     up_i = torch.arange(len(lip_up), device=device)  # lip_gap_mm's rows within lip_rows
     low_i = torch.arange(len(lip_up), len(lip_rows), device=device)
@@ -227,7 +214,7 @@ def evaluate_predictor(predictor, ds, head, device, renderer, image_every: int =
     result = {k: float(np.mean(v)) if v else float("nan") for k, v in rows.items()}
     mse = result.pop("mse")
     result["psnr"] = float(10 * np.log10(1.0 / max(mse, 1e-12))) if images else float("nan")
-    result["lip_f1"] = _macro_f1(np.concatenate(lip_pred), np.concatenate(lip_true))
+    result["lip_f1"] = open_closed_score(np.concatenate(lip_pred), np.concatenate(lip_true), "").f1_macro
     # Throughput: deform every Gaussian and render one 512x512 frame, per frame.
     seq = val[0]
     au = torch.as_tensor(seq.au, device=device)

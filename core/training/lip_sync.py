@@ -63,7 +63,7 @@ class LipSyncScore:
                 f"closed {self.f1_closed:.3f}, {self.frames} frames)")
 
 
-def _lip_rows(head) -> tuple[torch.Tensor, torch.Tensor]:
+def lip_rows(head) -> tuple[torch.Tensor, torch.Tensor]:
     """Indices (into the cloud) of the inner upper and lower lip points near the midline."""
     from core.zones import MOUTH_Y
 
@@ -88,7 +88,7 @@ def open_threshold_mm(head, jaw_open: float = JAW_OPEN) -> float:
     """The lip gap of the rig's boundary pose (speech ``jaw_open`` alone)."""
     from core import rig
 
-    upper, lower = _lip_rows(head)
+    upper, lower = lip_rows(head)
     pose = rig.pose(head, speech={"jaw_open": jaw_open})
     return float(lip_gap_mm(pose.means[None], upper, lower)[0])
 
@@ -106,7 +106,8 @@ def utterances(sentences=SENTENCES, voices=VOICES, words_per_minute: int = 165):
     return out
 
 
-def _macro(pred_open: np.ndarray, labels: np.ndarray, source: str) -> LipSyncScore:
+def open_closed_score(pred_open: np.ndarray, labels: np.ndarray, source: str) -> LipSyncScore:
+    """Open/closed F1 of predictions [T] bool against labels [T] (1 open, 0 closed, -1 not scored)."""
     from core.audio.speech_eval import _f1
 
     m = labels >= 0
@@ -145,7 +146,7 @@ def lip_sync_scores(model, head, fps: float = 25.0, utts=None, jaw_open: float =
 
     if model is not None:
         head = head.to(model.dec_out.weight.device)
-    upper, lower = _lip_rows(head)
+    upper, lower = lip_rows(head)
     rows = torch.cat([upper, lower]).to(head.cloud.means.device)
     up, lo = torch.arange(len(upper)), torch.arange(len(upper), len(rows))
     threshold = open_threshold_mm(head, jaw_open)
@@ -163,7 +164,7 @@ def lip_sync_scores(model, head, fps: float = 25.0, utts=None, jaw_open: float =
         if model is not None:
             preds["model"].append(lip_gap_mm(model_means(model, head, audio, fps, rows), up, lo) >= threshold)
     lab = np.concatenate(labels)
-    return [_macro(np.concatenate(p), lab, s) for s, p in preds.items() if p]
+    return [open_closed_score(np.concatenate(p), lab, s) for s, p in preds.items() if p]
 
 
 def lip_sync_table(scores: list[LipSyncScore]) -> str:
