@@ -7,8 +7,11 @@
 # with the same settings; SEEDS (default "0 1 2") for the five rows of the paper's table, seed 0 for
 # the six-zone and channel-gate variants. Writes OUT/<variant>_s<seed>.{train.txt,log.jsonl,txt}
 # (the training log, the loss curve, the per-AU response) and OUT/eval_<k>.{md,json} (the table).
+# STAGE=train or STAGE=eval runs one half (a GPU lease too short for both). BACKEND (default none)
+# renders for PSNR/SSIM: with gsplat, the held-out sequences' truth frames are rendered first by the same renderer.
 set -u
 data=$1; out=$2; secs=${3:-360}; seeds=${4:-"0 1 2"}
+stage=${STAGE:-all}; backend=${BACKEND:-none}
 mkdir -p "$out"
 py=${PYTHON:-python3}
 export OMP_NUM_THREADS=1  # many processes share the machine's cores
@@ -19,11 +22,16 @@ for v in full no_pab no_cit au_vector audio_only; do
 done
 runs+=("six_zones:0" "channel_gate:0")
 for r in "${runs[@]}"; do
+    [ "$stage" = eval ] && break
     v=${r%%:*}; s=${r##*:}; name="${v}_s$s"
     $py main.py train "$data" -o "$out/$name.safetensors" --fresh --variant "$v" --seed "$s" --steps 1000000 \
         --max-seconds "$secs" $recipe > "$out/$name.train.txt" 2>&1 &
 done
 wait
+[ "$stage" = train ] && exit 0
+if [ "$backend" != none ] && [ ! -f "$data/seq_000/frames_cam0.npy" ]; then
+    $py main.py dataset "$data" --stage frames --split val --png-every 100000 --backend "$backend" > "$out/frames.txt" 2>&1
+fi
 # Evaluation in four lanes (each lane also gives the no-deformation and rig rows), and the per-AU
 # response of every checkpoint.
 lane=0
@@ -35,7 +43,7 @@ for r in "${runs[@]}"; do
     lane=$(( (lane + 1) % 4 ))
 done
 for k in 0 1 2 3; do
-    [ -n "${groups[$k]}" ] && $py main.py evaluate "$data" ${groups[$k]} -o "$out/eval_$k" --backend none --device cuda \
+    [ -n "${groups[$k]}" ] && $py main.py evaluate "$data" ${groups[$k]} -o "$out/eval_$k" --backend "$backend" --device cuda \
         > "$out/eval_$k.txt" 2>&1 &
 done
 for r in "${runs[@]}"; do

@@ -25,6 +25,8 @@ def add_arguments(p) -> None:
                    help="silence around and between sentences: 'short' (0.3-0.7 s, the first data sets) or "
                         "'long' (0.3-2 s, so the model sees stretches of silence with the AUs moving)")
     p.add_argument("--png-every", type=int, default=1, help="also write every Nth frame as PNG for inspection")
+    p.add_argument("--split", choices=["train", "val"], default=None,
+                   help="frames stage: render only this split's sequences (val is enough for `evaluate`)")
 
 
 def run(args) -> int:
@@ -42,7 +44,7 @@ def run(args) -> int:
             print(f"wrote sources of {args.train + args.val} sequences to {args.directory}")
         if args.stage in ("all", "frames"):
             render_frames(args.directory, head, args.backend, write_png_every=args.png_every,
-                          progress=TextProgress("render", "frames"))
+                          progress=TextProgress("render", "frames"), split=args.split)
             print(f"rendered truth frames into {args.directory}")
     except (DatasetError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -216,8 +216,10 @@ def make_sources(
 
 
 def render_frames(root: str | os.PathLike, head, backend: str = "auto", device: str | None = None,
-                  chunk: int = 32, write_png_every: int = 1, progress=None) -> None:
-    """Render every sequence's truth frames from the rig (exact AU and speech truth) for each camera."""
+                  chunk: int = 32, write_png_every: int = 1, progress=None, split: str | None = None) -> None:
+    """Render every sequence's truth frames from the rig (exact AU and speech truth) for each camera.
+
+    split: only that split's sequences ("val": enough for the evaluation's PSNR/SSIM)."""
     import torch
 
     from core import rig
@@ -232,9 +234,10 @@ def render_frames(root: str | os.PathLike, head, backend: str = "auto", device: 
     renderer = get_renderer(backend)
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=8)  # zlib releases the GIL
     pending = []
-    total = sum(s.num_frames for s in ds.sequences) * len(ds.cameras)
+    seqs = [s for s in ds.sequences if split is None or s.split == split]
+    total = sum(s.num_frames for s in seqs) * len(ds.cameras)
     done = 0
-    for seq in ds.sequences:
+    for seq in seqs:
         cams = [c.camera(head, ds.width, ds.height) for c in ds.cameras]
         out = [np.zeros((seq.num_frames, ds.height, ds.width, 3), np.uint8) for _ in cams]
         for k in range(len(cams)):
@@ -294,8 +297,11 @@ def _read_table(path: Path, expected: list[str]) -> np.ndarray:
     return data[:, [header.index(c) for c in expected]]
 
 
-def load_dataset(root: str | os.PathLike, require_frames: bool = True) -> Dataset:
-    """The data set in ``root``; DatasetError naming the file for anything wrong with it."""
+def load_dataset(root: str | os.PathLike, require_frames: bool | str = True) -> Dataset:
+    """The data set in ``root``; DatasetError naming the file for anything wrong with it.
+
+    require_frames: every sequence's truth frames must be there (True), none (False), or only those
+    of one split (its name, e.g. "val")."""
     root = Path(root)
     meta_path = root / "dataset.json"
     try:
@@ -314,7 +320,7 @@ def load_dataset(root: str | os.PathLike, require_frames: bool = True) -> Datase
         raise DatasetError(f"{meta_path}: malformed data set description ({type(exc).__name__}: {exc!s:.200})") from None
 
 
-def _dataset_from_meta(root: Path, meta: dict, require_frames: bool) -> Dataset:
+def _dataset_from_meta(root: Path, meta: dict, require_frames: bool | str) -> Dataset:
     meta_path = root / "dataset.json"
     if not isinstance(meta, dict) or meta.get("schema") != SCHEMA:
         got = meta.get("schema") if isinstance(meta, dict) else type(meta).__name__
@@ -336,7 +342,7 @@ def _dataset_from_meta(root: Path, meta: dict, require_frames: bool) -> Dataset:
             raise DatasetError(f"{d / 'mel.npy'}: expected finite float log-mel features [M, 80], "
                                f"got {mel.dtype} {list(mel.shape)}")
         seq = Sequence(s["name"], s["split"], au.astype(np.float32), speech.astype(np.float32), mel, d)
-        if require_frames:
+        if require_frames is True or (require_frames and require_frames == seq.split):
             for k in range(len(meta["cameras"])):
                 seq.frames(k)
         seqs.append(seq)

@@ -256,16 +256,16 @@ def evaluate(dataset_dir, checkpoints: dict[str, str], device=None, backend: str
     head = (head or default_head()).to(device)
     if backend == "none":
         images = False
-    if images is None:
+    if images is None:  # the evaluation renders the held-out sequences only
         try:
-            ds = load_dataset(dataset_dir)
+            ds = load_dataset(dataset_dir, require_frames="val")
             images = True
         except DatasetError as exc:
             if "not rendered yet" not in str(exc):
                 raise
             ds, images = load_dataset(dataset_dir, require_frames=False), False
     else:
-        ds = load_dataset(dataset_dir, require_frames=images)
+        ds = load_dataset(dataset_dir, require_frames="val" if images else False)
     if backend == "auto":
         backend = "gsplat" if device.type == "cuda" else "gl"
     renderer = get_renderer(backend) if backend != "none" else None

@@ -57,6 +57,29 @@ def test_dataset_directory_is_inspectable_and_reloads(toy_dataset):
     assert seq.frames(0)[0].mean() > 20  # the head is in the picture
 
 
+def test_frames_of_one_split_are_enough_for_evaluation(toy_dataset, tmp_path):
+    """`dataset --stage frames --split val` renders the held-out sequences only; the evaluation then
+    renders (PSNR/SSIM) while training on frames still says which file is missing."""
+    import shutil
+
+    from core.training.dataset import DatasetError, load_dataset, render_frames
+    from core.training.evaluate import evaluate
+
+    copy = tmp_path / "copy"
+    shutil.copytree(toy_dataset, copy)
+    for p in copy.glob("seq_*/frames_cam*.npy"):
+        p.unlink()
+    from core.head import default_head
+
+    render_frames(copy, default_head(), backend="gl", write_png_every=1000, split="val")
+    ds = load_dataset(copy, require_frames="val")
+    assert all((s.path / "frames_cam0.npy").exists() == (s.split == "val") for s in ds.sequences)
+    with pytest.raises(DatasetError, match=r"seq_000/frames_cam0.npy: frames not rendered yet"):
+        load_dataset(copy)
+    res = evaluate(copy, {}, device="cpu", backend="gl", image_every=4, fps_frames=2, au_estimates=False)
+    assert np.isfinite(res["no deformation"]["psnr"]) and res["no deformation"]["psnr"] > 10
+
+
 def test_corrupt_curve_file_is_named(toy_dataset, tmp_path):
     import shutil
 
