@@ -22,7 +22,8 @@ COLUMNS = (("le_u", "LMD-U (mm)", ".3f"), ("le_l", "LMD-L (mm)", ".3f"), ("lip_f
            ("aue_u", "AUE-U", ".3f"), ("aue_l", "AUE-L", ".3f"), ("au_jerk", "AU-Jerk", ".3f"),
            ("noise_cut", "noise cut", ".0%"), ("leak_audio", "leak audio->upper (mm)", ".4f"),
            ("leak_au", "leak AU->lips (mm)", ".4f"), ("fidelity", "AU fidelity", ".0%"),
-           ("fidelity_min", "lowest AU", ".0%"), ("steps", "steps", ".0f"))
+           ("fidelity_min", "lowest AU", ".0%"), ("train_position", "train position (mm)", ".2f"),
+           ("steps", "steps", ".0f"))
 RUN = re.compile(r"^(?P<variant>.+)_s(?P<seed>\d+)$")
 LINE = re.compile(r"^(AU\d\d) model .* fidelity (-?\d+)%")
 
@@ -38,21 +39,44 @@ def _cell(values: list[float], fmt: str) -> str:
     return mean if len(v) == 1 else f"{mean} ± {format(v.std(ddof=1), fmt)}"
 
 
+def _fidelity(out: Path, name: str) -> dict:
+    path = out / f"{name}.txt"
+    fid = [int(x.group(2)) / 100.0 for x in map(LINE.match, path.read_text().splitlines()) if x] if path.exists() else []
+    return {"fidelity": float(np.mean(fid)) if fid else float("nan"),
+            "fidelity_min": float(np.min(fid)) if fid else float("nan")}
+
+
+def _last_log(out: Path, name: str) -> dict:
+    """The training log's last entry: its step and the geometry term (mean position error, mm)."""
+    path = out / f"{name}.log.jsonl"
+    if not path.exists():
+        return {}
+    lines = [x for x in path.read_text().splitlines() if x.strip()]
+    if not lines:
+        return {}
+    last = json.loads(lines[-1])
+    return {"train_position": float(last.get("position", float("nan"))), "steps": float(last["step"])}
+
+
 def collect(out: Path) -> tuple[dict, dict]:
-    """({variant: [row per seed]}, {reference row name: row})."""
+    """({variant: [row per seed]}, {reference row name: row}). A run without an evaluation row (the
+    evaluation did not finish) still gives its per-AU response and its training log's end."""
     runs: dict[str, list[dict]] = {}
     refs: dict[str, dict] = {}
+    seen = set()
     for path in sorted(out.glob("eval_*.json")):
         for name, row in json.loads(path.read_text())["results"].items():
             m = RUN.match(name)
             if not m:
                 refs.setdefault(name, row)
                 continue
-            fid = [int(x.group(2)) / 100.0 for x in map(LINE.match, (out / f"{name}.txt").read_text().splitlines()) if x] \
-                if (out / f"{name}.txt").exists() else []
-            row = dict(row, fidelity=float(np.mean(fid)) if fid else float("nan"),
-                       fidelity_min=float(np.min(fid)) if fid else float("nan"))
-            runs.setdefault(m["variant"], []).append(row)
+            seen.add(name)
+            runs.setdefault(m["variant"], []).append(dict(_last_log(out, name), **row, **_fidelity(out, name)))
+    for path in sorted(out.glob("*.log.jsonl")):
+        name = path.name[: -len(".log.jsonl")]
+        m = RUN.match(name)
+        if m and name not in seen:
+            runs.setdefault(m["variant"], []).append(dict(_last_log(out, name), **_fidelity(out, name)))
     return runs, refs
 
 

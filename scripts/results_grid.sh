@@ -20,7 +20,7 @@ runs=()
 for v in full no_pab no_cit au_vector audio_only; do
     for s in $seeds; do runs+=("$v:$s"); done
 done
-runs+=("six_zones:0" "channel_gate:0")
+[ "${EXTRAS:-1}" = 1 ] && runs+=("six_zones:0" "channel_gate:0")  # EXTRAS=0: the paper's rows only
 for r in "${runs[@]}"; do
     [ "$stage" = eval ] && break
     v=${r%%:*}; s=${r##*:}; name="${v}_s$s"
@@ -29,27 +29,24 @@ for r in "${runs[@]}"; do
 done
 wait
 [ "$stage" = train ] && exit 0
-if [ "$backend" != none ] && [ ! -f "$data/seq_000/frames_cam0.npy" ]; then
+last=$(ls -d "$data"/seq_* | tail -n 1)  # a held-out sequence (the split puts them last)
+if [ "$backend" != none ] && [ ! -f "$last/frames_cam0.npy" ]; then
     $py main.py dataset "$data" --stage frames --split val --png-every 100000 --backend "$backend" > "$out/frames.txt" 2>&1
 fi
-# Evaluation in four lanes (each lane also gives the no-deformation and rig rows), and the per-AU
-# response of every checkpoint.
-lane=0
-declare -a groups=("" "" "" "")
+# Evaluation: the reference rows (no deformation, rig) once, then each checkpoint in its own process
+# (OUT/eval_<name>.{md,json}: what finished is kept if the rest runs out of time), and the per-AU
+# response of every checkpoint. grid_table.py joins them.
+$py main.py evaluate "$data" --reference-rows -o "$out/eval_reference" --backend "$backend" --device cuda \
+    > "$out/eval_reference.txt" 2>&1 &
 for r in "${runs[@]}"; do
     v=${r%%:*}; s=${r##*:}; name="${v}_s$s"
-    [ -f "$out/$name.safetensors" ] || continue
-    groups[$lane]="${groups[$lane]} $name=$out/$name.safetensors"
-    lane=$(( (lane + 1) % 4 ))
-done
-for k in 0 1 2 3; do
-    [ -n "${groups[$k]}" ] && $py main.py evaluate "$data" ${groups[$k]} -o "$out/eval_$k" --backend "$backend" --device cuda \
-        > "$out/eval_$k.txt" 2>&1 &
+    [ -f "$out/$name.safetensors" ] && $py main.py evaluate "$data" "$name=$out/$name.safetensors" --no-reference-rows \
+        -o "$out/eval_$name" --backend "$backend" --device cuda > "$out/eval_$name.txt" 2>&1 &
 done
 for r in "${runs[@]}"; do
     v=${r%%:*}; s=${r##*:}; name="${v}_s$s"
     [ -f "$out/$name.safetensors" ] && $py main.py evaluate --au-response "$out/$name.safetensors" --device cuda \
         > "$out/$name.txt" 2>&1 &
-    while [ "$(jobs -r | wc -l)" -ge 8 ]; do sleep 1; done
+    while [ "$(jobs -r | wc -l)" -ge 40 ]; do sleep 1; done
 done
 wait

@@ -18,6 +18,10 @@ def add_arguments(p) -> None:
                    help="renderer for PSNR/SSIM ('none': geometry columns only; so is a data set without frames)")
     p.add_argument("--no-au-estimates", action="store_true",
                    help="skip the exact AU estimator's columns (AUE-U/L, AU-Jerk, noise cut) and the rig row")
+    p.add_argument("--no-reference-rows", action="store_true",
+                   help="leave out the 'no deformation' and 'rig' rows (another process gives them)")
+    p.add_argument("--reference-rows", action="store_true",
+                   help="only the 'no deformation' and 'rig' rows (no checkpoint needed)")
     p.add_argument("--image-every", type=int, default=5, help="compare images on every Nth frame")
     p.add_argument("--au-response", nargs="?", const="", default=None, metavar="CHECKPOINT",
                    help="print each AU's model offset, rig offset and fidelity (the AU alone at --intensity, "
@@ -86,7 +90,7 @@ def run(args) -> int:
                   file=sys.stderr)
             return 2
         return _au_response(args) if args.au_response is not None else _lip_sync(args)
-    if not args.dataset or not args.checkpoints:
+    if not args.dataset or not (args.checkpoints or args.reference_rows):
         print("error: give a data set and at least one NAME=CHECKPOINT (or --au-response)", file=sys.stderr)
         return 2
 
@@ -102,8 +106,10 @@ def run(args) -> int:
             return 2
         rows[name] = path
     try:
+        ref = not args.no_reference_rows
         results = evaluate(args.dataset, rows, args.device, args.backend, args.image_every,
-                           au_estimates=not args.no_au_estimates)
+                           au_estimates=not args.no_au_estimates, include_static=ref,
+                           include_rig=(not args.no_au_estimates) and ref)
     except (DatasetError, CheckpointError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
