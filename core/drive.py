@@ -13,6 +13,10 @@ builds its driver with ``speech_span=(lo, hi)`` instead: the speech of those fra
 from the audio around them, read from the file in part (``speech_track_of_span``), so a few
 frames of an hour-long take cost a few frames plus 37 s of audio each side, not the hour.
 
+Speech controls come from lip sync (``SPEECH_DRIVERS``): the recording's phonemes
+(core.audio.lipsync) for recordings up to ``LIPSYNC_MAX_S``, the energy driver for longer ones and
+where the recogniser cannot read the speech.
+
 Frames are *timeline* frames of the take (``take.fps``) and may be fractional: an export at another
 frame rate samples the take's curves between its keys, and the audio-driven speech controls are
 linearly interpolated between the take's frames. The model decodes whole take frames and takes the
@@ -84,6 +88,15 @@ class Driver(Protocol):
 
 
 # ---------------------------------------------------------------------------------- speech
+#: How a take's recording becomes speech controls: "phonemes" (core.audio.lipsync: PocketSphinx's
+#: phones with coarticulation; the energy driver where it cannot read the speech) or "energy"
+#: (core.audio.speech_driver, signal analysis alone).
+SPEECH_DRIVERS = ("phonemes", "energy")
+#: Recordings longer than this (s) are driven by the energy driver (phoneme recognition takes about
+#: 4 s per minute of audio on a 2-core CPU; docs/AUDIO.md).
+LIPSYNC_MAX_S = 300.0
+
+
 class SpeechCache:
     """Speech controls of audio clips, computed once per (clip, fps, frame count).
 
@@ -98,8 +111,12 @@ class SpeechCache:
     same time.
     """
 
-    def __init__(self, max_entries: int = 8):
+    def __init__(self, max_entries: int = 8, driver: str = "phonemes"):
         self.max_entries = int(max_entries)
+        if driver not in SPEECH_DRIVERS:
+            raise ValueError(f"speech driver must be one of {', '.join(SPEECH_DRIVERS)}, got {driver!r}")
+        self.driver = driver
+        self._phones: dict[tuple, tuple[weakref.ref, object]] = {}  # (id(clip), transcript) -> (ref, LipSync)
         # key -> (weakref to the clip, controls); key = (id(clip), fps, num_frames)
         self._entries: collections.OrderedDict[tuple, tuple[weakref.ref, np.ndarray]] = collections.OrderedDict()
         self._lock = threading.Lock()
@@ -119,18 +136,18 @@ class SpeechCache:
         for key in [k for k, (r, _) in self._entries.items() if r() is None]:
             del self._entries[key]
 
-    def controls(self, clip: "AudioClip", fps: float, num_frames: int) -> np.ndarray:
-        """Speech controls of ``clip`` at ``fps``: float [num_frames, 4], frame m at audio time m / fps."""
-        key = (id(clip), float(fps), int(num_frames))
+    def controls(self, clip: "AudioClip", fps: float, num_frames: int, lipsync=None) -> np.ndarray:
+        """Speech controls of ``clip`` at ``fps``: float [num_frames, 4], frame m at audio time m / fps.
+        lipsync: the take's core.anim.take.LipSyncSettings (default: phonemes, no transcript)."""
+        driver, transcript = (lipsync.driver, lipsync.transcript) if lipsync is not None else (self.driver, "")
+        key = (id(clip), float(fps), int(num_frames), driver, transcript)
         with self._lock:
             self._purge()
             hit = self._entries.get(key)
             if hit is not None and hit[0]() is clip:
                 self._entries.move_to_end(key)
                 return hit[1]
-            from core.audio.speech_driver import speech_controls
-
-            controls = np.asarray(speech_controls(clip.analysis(), float(fps), int(num_frames)))
+            controls = np.asarray(self._analyse(clip, float(fps), int(num_frames), driver, transcript))
             controls.setflags(write=False)  # shared by every driver: nobody may edit it
             clip_id = id(clip)
             ref = weakref.ref(clip, lambda r, clip_id=clip_id, cache=weakref.ref(self):
@@ -141,20 +158,48 @@ class SpeechCache:
                 self._entries.popitem(last=False)
             return controls
 
+    def _analyse(self, clip: "AudioClip", fps: float, num_frames: int, driver: str, transcript: str) -> np.ndarray:
+        """Lip sync (phonemes; the transcript aligned when there is one) for a clip up to
+        LIPSYNC_MAX_S, the energy driver beyond or when ``driver`` is "energy"; a clip's phones are
+        kept (by its weak reference) for other frame rates."""
+        audio = clip.analysis()
+        if driver == "energy" or len(audio) > LIPSYNC_MAX_S * 16000:
+            from core.audio.speech_driver import speech_controls
+
+            return speech_controls(audio, fps, num_frames)
+        got = self._phones.get((id(clip), transcript))
+        if got is None or got[0]() is not clip:
+            from core.audio.lipsync import lipsync
+
+            got = (weakref.ref(clip), lipsync(audio, transcript or None))
+            self._phones[(id(clip), transcript)] = got
+            for k in [k for k, (r, _) in self._phones.items() if r() is None]:
+                del self._phones[k]
+        return got[1].controls(fps, num_frames)
+
+    def lipsync_of(self, clip: "AudioClip", lipsync=None):
+        """The clip's core.audio.lipsync.LipSync (phones, notes) under the take's settings, if the
+        phonemes were analysed already; else None."""
+        transcript = lipsync.transcript if lipsync is not None else ""
+        with self._lock:
+            got = self._phones.get((id(clip), transcript))
+        return got[1] if got is not None and got[0]() is clip else None
+
     def __len__(self) -> int:
         """Entries kept now (the dead clips' dropped first)."""
         with self._lock:
             self._purge()
             return len(self._entries)
 
-    def source(self, clip: "AudioClip") -> Callable[[float, int], np.ndarray]:
+    def source(self, clip: "AudioClip", lipsync=None) -> Callable[[float, int], np.ndarray]:
         """This cache over one clip as a driver's speech source: (fps, num_frames) -> [num_frames, 4]."""
-        return lambda fps, num_frames: self.controls(clip, fps, num_frames)
+        return lambda fps, num_frames: self.controls(clip, fps, num_frames, lipsync)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
             self._dead.clear()
+            self._phones.clear()
 
 
 #: The process-wide speech cache every driver uses unless given another.
@@ -213,7 +258,8 @@ class SpeechTrack:
         return out
 
 
-def speech_track_of_span(path, fps: float, offset_s: float, num_frames: int, lo: float, hi: float) -> SpeechTrack:
+def speech_track_of_span(path, fps: float, offset_s: float, num_frames: int, lo: float, hi: float,
+                         lipsync=None) -> SpeechTrack:
     """The speech track of the recording at ``path`` for timeline frames lo..hi only: the file is
     opened (core.audio.decode.open_audio) and only the audio under those frames plus the
     analysis context (core.audio.speech_driver.SPAN_CONTEXT, 37 s each side) is decoded and
@@ -226,7 +272,16 @@ def speech_track_of_span(path, fps: float, offset_s: float, num_frames: int, lo:
     off = float(offset_s) * float(fps)
     a0 = min(max(int(np.floor(lo - off)), 0), max(num_frames - 1, 0))
     a1 = min(max(int(np.ceil(hi - off)) + 2, a0 + 1), num_frames)
-    controls = speech_controls_span(src.read_analysis, src.analysis_samples, float(fps), a0, a1 - a0)
+    driver, transcript = (lipsync.driver, lipsync.transcript) if lipsync is not None else ("phonemes", "")
+    if driver == "phonemes" and src.analysis_samples <= LIPSYNC_MAX_S * 16000:
+        # Phonemes need the words around a frame: a recording this short is analysed whole, as the
+        # viewport analyses it, so an export of a range moves the mouth exactly as the viewport did.
+        from core.audio.lipsync import lipsync as lipsync_of_audio
+
+        controls = lipsync_of_audio(src.read_analysis(0, src.analysis_samples), transcript or None).controls(
+            float(fps), a1 - a0, first=a0)
+    else:
+        controls = speech_controls_span(src.read_analysis, src.analysis_samples, float(fps), a0, a1 - a0)
     return SpeechTrack(controls, fps, offset_s, first=a0, total=num_frames)
 
 
@@ -310,7 +365,8 @@ class _TakeDriver:
 
             lo, hi = self._speech_span
             try:
-                self._speech = speech_track_of_span(self.take.audio.path, self.fps, offset, num, lo, hi)
+                self._speech = speech_track_of_span(self.take.audio.path, self.fps, offset, num, lo, hi,
+                                                    self.take.lipsync)
             except (AudioLoadError, OSError) as exc:
                 raise DriveError(_recording_problem(self.take.audio.path, exc)) from exc
             return self._speech
@@ -318,7 +374,7 @@ class _TakeDriver:
             clip = self.audio_clip()
             if clip is None:
                 return None
-            source = self._speech_cache.source(clip)
+            source = self._speech_cache.source(clip, self.take.lipsync)
         self._speech = SpeechTrack(source(self.fps, num), self.fps, offset)
         return self._speech
 

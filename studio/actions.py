@@ -111,6 +111,10 @@ def build_menus(win) -> None:
         panels.addAction(dock.toggleViewAction())
     p = mb.addMenu("&Playback")
     p.addActions([a["play"], a["prev"], a["next"], a["first"], a["last"], a["loop"]])
+    from studio.lipsync_ui import LipSyncUi
+
+    win.lipsync_ui = LipSyncUi(win)
+    win.lipsync_ui.build_menu(mb)
     win.files.attach_recent_menu(recent)
 
 

@@ -263,6 +263,7 @@ class MainWindow(QMainWindow):
         self.undo.set_document(document)
         self.playback.current_frame = 0
         self._load_take_state(reset_view=True)
+        self.lipsync_ui.sync()
         self.request_frame(0, edit=True)
 
     def document_saved(self) -> None:
@@ -334,6 +335,7 @@ class MainWindow(QMainWindow):
 
     def _on_document_changed(self) -> None:
         take = self.document.take
+        self.lipsync_ui.sync()
         if (take.audio, take.duration, take.fps) != self._audio_key:
             # B2: Import Audio / relink (or their undo) changed the sound or the length.
             self.set_playing(False)

@@ -101,6 +101,30 @@ class SpeechDrive:
         return not self.driven_by_audio or self.override
 
 
+#: How a take's recording drives the speech controls (core.drive.SPEECH_DRIVERS).
+LIPSYNC_DRIVERS = ("phonemes", "energy")
+#: Longest transcript a take keeps (characters).
+MAX_TRANSCRIPT_CHARS = 200_000
+
+
+@dataclasses.dataclass(frozen=True)
+class LipSyncSettings:
+    """The take's lip sync: ``driver`` "phonemes" (recognised from the audio, or the ``transcript``'s
+    words aligned to it) or "energy" (the signal's energy and spectrum alone)."""
+
+    driver: str = "phonemes"
+    transcript: str = ""
+
+    def __post_init__(self) -> None:
+        if self.driver not in LIPSYNC_DRIVERS:
+            raise ValueError(f"lip sync driver must be one of {', '.join(LIPSYNC_DRIVERS)}, got {_short(self.driver)}")
+        if not isinstance(self.transcript, str):
+            raise ValueError(f"transcript must be text, got {_short(self.transcript)}")
+        if len(self.transcript) > MAX_TRANSCRIPT_CHARS:
+            raise ValueError(f"transcript of {len(self.transcript):,} characters is longer than the "
+                             f"{MAX_TRANSCRIPT_CHARS:,} a take keeps")
+
+
 @dataclasses.dataclass(frozen=True)
 class Take:
     """Immutable take. ``curves`` always holds every name of CHANNEL_NAMES; ``duration`` is in
@@ -119,6 +143,7 @@ class Take:
     speech: Mapping[str, SpeechDrive] = dataclasses.field(default_factory=dict)
     camera: CameraState = CameraState()
     zone_settings: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    lipsync: LipSyncSettings = LipSyncSettings()
     extra: Extra = Extra.EMPTY
 
     def __post_init__(self) -> None:

@@ -1,6 +1,8 @@
-"""contact-sheet: render the default head neutral and with each AU at intensity 5 as a labelled grid.
+"""contact-sheet: render the default head neutral and with each AU at intensity 5 as a labelled grid,
+or (``--mouth-shapes``) the nine mouth shapes of the lip sync (Rhubarb's A-H and X) close up.
 
     main.py contact-sheet [--out docs/images/au_contact_sheet.png] [--size 256] [--backend gl]
+    main.py contact-sheet --mouth-shapes [--out docs/images/mouth_shapes.png]
 
 Core stays Qt-free, so labels are drawn with a tiny built-in 5x7 bitmap font.
 """
@@ -149,8 +151,43 @@ def contact_sheet(head, size: int = 256, backend: str = "auto", columns: int = 6
     return sheet
 
 
+def mouth_sheet(head, size: int = 256, backend: str = "auto", columns: int = 5) -> np.ndarray:
+    """uint8 RGB grid of the lip sync's mouth shapes (core.audio.lipsync.SHAPE_CONTROLS) on the rig,
+    the mouth close up and a little from the side, each labelled with its letter and meaning."""
+    import torch
+
+    from core.audio.lipsync import SHAPE_CONTROLS, SHAPE_MEANINGS
+    from core.aus import NUM_AUS
+    from core.camera import OrbitCamera
+    from core.rig import deform
+
+    shapes = list("XABCDEFGH")
+    speech = torch.tensor([SHAPE_CONTROLS[k] for k in shapes], dtype=torch.float32)
+    frames = deform(head, torch.zeros(len(shapes), NUM_AUS), speech)
+    cam = OrbitCamera(target=np.array([0.0, -0.045, 0.05]), yaw=12.0, pitch=-4.0, fov_y=24.0, distance=0.3)
+    camera = cam.camera(size, size)
+    rows = (len(shapes) + columns - 1) // columns
+    label_h = 26
+    sheet = np.full((rows * (size + label_h), columns * size, 3), 20, dtype=np.uint8)
+    renderer = open_renderer(backend)
+    for k, code in enumerate(shapes):
+        tile = render_image(frames.cloud(k), camera, renderer)
+        r, c = divmod(k, columns)
+        y0, x0 = r * (size + label_h), c * size
+        sheet[y0:y0 + size, x0:x0 + size] = tile
+        draw_text(sheet, code, x0 + 4, y0 + size + 3, scale=1, color=(255, 220, 120))
+        meaning = SHAPE_MEANINGS[code].split(" (")[0].replace(",", "")
+        draw_text(sheet, meaning, x0 + 4, y0 + size + 14, scale=1, color=(230, 230, 230))
+    if renderer is not None:
+        renderer.close()
+    return sheet
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", default=os.path.join("docs", "images", "au_contact_sheet.png"))
+    parser.add_argument("--out", default=None,
+                        help="output PNG (default docs/images/au_contact_sheet.png, or mouth_shapes.png)")
+    parser.add_argument("--mouth-shapes", action="store_true",
+                        help="the lip sync's nine mouth shapes (Rhubarb's A-H, X) instead of the AUs")
     parser.add_argument("--size", type=int, default=256, help="tile size in pixels")
     parser.add_argument("--backend", default="auto", help="gl, reference, gsplat, preview or auto")
 
@@ -159,7 +196,12 @@ def run(args: argparse.Namespace) -> int:
     from core.head import default_head
     from core.image import write_png
 
-    sheet = contact_sheet(default_head(), size=args.size, backend=args.backend)
-    write_png(args.out, sheet)
-    print(f"wrote {args.out} ({sheet.shape[1]}x{sheet.shape[0]})")
+    if args.mouth_shapes:
+        out = args.out or os.path.join("docs", "images", "mouth_shapes.png")
+        sheet = mouth_sheet(default_head(), size=args.size, backend=args.backend)
+    else:
+        out = args.out or os.path.join("docs", "images", "au_contact_sheet.png")
+        sheet = contact_sheet(default_head(), size=args.size, backend=args.backend)
+    write_png(out, sheet)
+    print(f"wrote {out} ({sheet.shape[1]}x{sheet.shape[0]})")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -32,6 +33,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="the take file to write (.emz is added when there is no suffix)")
     p.add_argument("--fps", type=_positive_fps, default=25.0,
                    help=f"frames per second, {MIN_FPS:g}..{MAX_FPS:g} (default 25)")
+    p.add_argument("--transcript", default=None, metavar="TEXT|FILE",
+                   help="what the recording says (text, or a .txt file): its words are aligned for the lip sync "
+                        "(default: phonemes recognised from the audio)")
+    p.add_argument("--lipsync", choices=["phonemes", "energy"], default="phonemes",
+                   help="how the recording drives the mouth: its phonemes (default) or the energy driver")
     p.add_argument("--name", default=None,
                    help="the take's name (default: the recording's file name, else the CSV's)")
 
@@ -67,6 +73,10 @@ def run(args) -> int:
                                                     source_fps=args.source_fps)
         else:
             take = new_take_from_audio(audio, fps=args.fps, name=args.name)
+        from core.anim.take import LipSyncSettings
+        from core.commands.lipsync import _transcript
+
+        take = dataclasses.replace(take, lipsync=LipSyncSettings(args.lipsync, (_transcript(args.transcript) or "").strip()))
         save_take(take, out)
     except (AudioLoadError, CurveImportError, TakeFileError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -15,7 +15,7 @@ import numpy as np
 from core.anim import edit
 from core.anim.blink import auto_blink
 from core.anim.curve import Curve, HandleType, Interpolation
-from core.anim.take import AudioRef, CameraState, SpeechDrive, Take
+from core.anim.take import AudioRef, CameraState, LipSyncSettings, SpeechDrive, Take
 
 from .history import TakeEdit
 
@@ -164,6 +164,38 @@ def bake_speech_curve(channel: str, values, tolerance: float = 0.02) -> Curve:
     only those needed to stay within ``tolerance`` of every frame (Ramer-Douglas-Peucker)."""
     v = np.clip(np.asarray(values, dtype=np.float64).reshape(-1), *edit.channel_range(channel))
     return edit.bake(np.arange(len(v), dtype=np.float64), v, tolerance=tolerance)
+
+
+def set_lipsync_command(take: Take, driver: str | None = None, transcript: str | None = None) -> TakeEdit:
+    """The take's lip sync: its driver ("phonemes" or "energy") and / or its transcript (the words
+    aligned to the recording; "" recognises the phonemes instead). One undo step."""
+    ls = take.lipsync
+    after = LipSyncSettings(ls.driver if driver is None else driver,
+                            ls.transcript if transcript is None else transcript.strip())
+    if transcript is not None and driver is None:
+        text = "Set transcript" if after.transcript else "Clear transcript"
+    else:
+        text = f"Lip sync: {after.driver}"
+    return TakeEdit(text, take, dataclasses.replace(take, lipsync=after))
+
+
+def import_mouth_cues_command(take: Take, controls, name: str = "mouth cues") -> TakeEdit:
+    """Speech controls [duration, 4] (from a Rhubarb / Papagayo file's mouth cues) baked into the four
+    speech curves, each handed to its curve (override on): one undo step. Locked curves are left."""
+    from core.aus import SPEECH_NAMES
+
+    v = np.asarray(controls, dtype=np.float64)
+    if v.ndim != 2 or v.shape[1] != len(SPEECH_NAMES):
+        raise ValueError(f"mouth cue controls must be [frames, {len(SPEECH_NAMES)}], got {list(v.shape)}")
+    after = take
+    for i, ch in enumerate(SPEECH_NAMES):
+        c = take.curves[ch]
+        if c.lock:
+            continue
+        baked = bake_speech_curve(ch, v[:, i], tolerance=0.01)
+        after = after.with_curve(ch, dataclasses.replace(baked, mute=c.mute, solo=c.solo, lock=False, extra=c.extra))
+        after = after.with_speech(ch, dataclasses.replace(take.speech.get(ch, SpeechDrive()), override=True))
+    return TakeEdit(f"Import {name}", take, after)
 
 
 def set_take_command(take: Take, text: str = "Take settings", drag_id: Hashable | None = None,

@@ -25,7 +25,7 @@ from typing import Any, Callable
 import numpy as np
 
 from core.anim.curve import Curve, Extra, Extrapolation, HandleType, Interpolation, Keyframe
-from core.anim.take import CHANNEL_NAMES, AudioRef, CameraState, SpeechDrive, Take
+from core.anim.take import CHANNEL_NAMES, AudioRef, CameraState, LipSyncSettings, SpeechDrive, Take
 from core.aus import SPEECH_NAMES
 from core.camera import OrbitCamera
 from core.limits import (
@@ -39,7 +39,7 @@ PROJECT_SUFFIX = ".emz"
 AUTOSAVE_SUFFIX = ".autosave"
 
 #: The fields this version reads, per object; any other field is kept in the object's ``extra``.
-TOP_FIELDS = ("schema", "name", "fps", "duration", "audio", "camera", "zone_settings", "tracks")
+TOP_FIELDS = ("schema", "name", "fps", "duration", "audio", "camera", "zone_settings", "lipsync", "tracks")
 AUDIO_FIELDS = ("path", "absolute", "offset")
 CAMERA_FIELDS = ("target", "yaw", "pitch", "distance", "fov_y")
 TRACK_FIELDS = ("extrapolation", "mute", "solo", "lock", "keys")
@@ -146,6 +146,7 @@ def take_to_json(take: Take, project_dir: str | os.PathLike | None = None, absol
         "camera": _with_extra({"target": list(cam.target), "yaw": cam.yaw, "pitch": cam.pitch,
                                "distance": cam.distance, "fov_y": cam.fov_y}, cam.extra),
         "zone_settings": dict(take.zone_settings),
+        "lipsync": {"driver": take.lipsync.driver, "transcript": take.lipsync.transcript},
         "tracks": tracks,
     }, take.extra)
 
@@ -375,6 +376,14 @@ def _take_from_json(data: Any, path: str | os.PathLike) -> Take:
         raise r.fail("camera", str(exc)) from None
     zones = r.obj(r.get(data, "zone_settings", "", {}), "zone_settings")
     _check_finite_tree(r, zones, "zone_settings")
+    ls = r.obj(r.get(data, "lipsync", "", {}), "lipsync")
+    try:
+        lipsync = LipSyncSettings(r.string(r.get(ls, "driver", "lipsync", "phonemes"), "lipsync.driver"),
+                                  r.string(r.get(ls, "transcript", "lipsync", ""), "lipsync.transcript"))
+    except ValueError as exc:
+        if isinstance(exc, TakeFileError):
+            raise
+        raise r.fail("lipsync", str(exc)) from None
     tracks = r.obj(r.get(data, "tracks", ""), "tracks")
     curves, speech = {}, {}
     budget = [MAX_KEYS_PER_TAKE]
@@ -391,7 +400,7 @@ def _take_from_json(data: Any, path: str | os.PathLike) -> Take:
     extra = r.extra(data, TOP_FIELDS, "")
     try:
         return Take(name=name, fps=fps, duration=int(duration), audio=audio, curves=curves, speech=speech,
-                    camera=camera, zone_settings=zones, extra=extra)
+                    camera=camera, zone_settings=zones, lipsync=lipsync, extra=extra)
     except ValueError as exc:
         raise TakeFileError(path, str(exc)) from None
 

@@ -488,3 +488,35 @@ def test_cli_export_of_a_hostile_take_prints_one_line_naming_the_file(tmp_path):
         [sys.executable, str(root / "main.py"), "export", str(bad), "-o", str(tmp_path / "o.csv"), "--format",
          "openface"], capture_output=True, text=True, timeout=300, cwd=tmp_path).stderr
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_the_lip_sync_settings_round_trip_and_bad_ones_are_named(tmp_path):
+    import dataclasses
+    import json
+
+    from core.anim import LipSyncSettings
+    from core.document.commands import set_lipsync_command
+    from core.document.project import TakeFileError, load_take, save_take
+
+    take = Take(name="line", duration=50)
+    assert take.lipsync == LipSyncSettings("phonemes", "")
+    edit = set_lipsync_command(take, transcript="  Maybe Bob bought a lamp.  ")
+    assert edit.text == "Set transcript" and edit.after.lipsync.transcript == "Maybe Bob bought a lamp."
+    energy = set_lipsync_command(edit.after, driver="energy")
+    assert energy.text == "Lip sync: energy" and energy.after.lipsync.transcript == "Maybe Bob bought a lamp."
+    path = tmp_path / "line.emz"
+    save_take(energy.after, path)
+    assert load_take(path).lipsync == LipSyncSettings("energy", "Maybe Bob bought a lamp.")
+    data = json.loads(path.read_text())
+    del data["lipsync"]  # a file of an earlier version
+    path.write_text(json.dumps(data))
+    assert load_take(path).lipsync == LipSyncSettings()
+    for bad, where in (({"driver": "magic"}, "at lipsync: lip sync driver must be one of phonemes, energy"),
+                       ({"transcript": 42}, "at lipsync.transcript: expected a string"),
+                       ([1, 2], "at lipsync: expected an object")):
+        data["lipsync"] = bad
+        path.write_text(json.dumps(data))
+        with pytest.raises(TakeFileError, match=where):
+            load_take(path)
+    with pytest.raises(ValueError, match="lip sync driver"):
+        dataclasses.replace(take, lipsync=LipSyncSettings("magic"))
