@@ -10,10 +10,10 @@ CMU pronouncing dictionary and a phonetic language model; nothing is downloaded.
   phones. If the transcript cannot be aligned (words the audio does not hold), recognition is used
   instead and the result says so.
 
-Stretches the recogniser cannot read (not English, music, noise) are marked ``unreadable``: there the
-lip sync falls back to the energy driver (core.audio.lipsync). The test is the phone loop's acoustic
-score per frame against that of a loop of silence and noise models alone, measured on espeak-ng
-speech in English and in other languages (docs/AUDIO.md).
+Stretches the recogniser cannot read (music, noise, a tone: sound the phone loop covers with silence
+and noise models) are marked ``unreadable``: there the lip sync falls back to the energy driver
+(core.audio.lipsync). Speech in another language is not caught: the phone loop reads it as English
+phones (espeak-ng's German came out as 43 phones, no stretch unreadable).
 
 Times are seconds from the start of the audio; PocketSphinx frames are 10 ms.
 """
@@ -185,7 +185,7 @@ def recognise(audio_16k: np.ndarray, progress=None) -> PhonemeTrack:
         unreadable += _unreadable(chunk, got, a / ANALYSIS_RATE)
         if progress:
             progress(b / ANALYSIS_RATE, duration)
-    phones = _drop_unreadable(_merge_silence(phones), unreadable)
+    phones = _within(_drop_unreadable(_merge_silence(phones), unreadable), duration)
     notes = []
     if unreadable:
         secs = sum(e - s for s, e in unreadable)
@@ -222,6 +222,16 @@ def _unreadable(chunk: np.ndarray, phones: list[Phone], offset_s: float) -> list
                 out[-1] = (out[-1][0], e)
             else:
                 out.append((s, e))
+    return out
+
+
+def _within(phones: list[Phone], duration: float) -> list[Phone]:
+    """Phones clipped to the clip (the frame-centre shift can carry the last one past its end)."""
+    out = []
+    for p in phones:
+        a, b = min(max(p.start, 0.0), duration), min(max(p.end, 0.0), duration)
+        if b > a:
+            out.append(Phone(p.name, a, b, p.word))
     return out
 
 
@@ -288,8 +298,9 @@ def align(audio_16k: np.ndarray, transcript: str, progress=None) -> PhonemeTrack
         track = recognise(audio, progress)
         track.notes[:0] = notes + ["the transcript does not match the audio; phones recognised from the audio"]
         return track
-    phones = _merge_silence(phones)
-    words_out = [(re.sub(r"\(\d+\)$", "", w), a, b) for w, a, b in word_segs if w != "<sil>"]
+    phones = _within(_merge_silence(phones), duration)
+    words_out = [(re.sub(r"\(\d+\)$", "", w), max(a, 0.0), min(b, duration)) for w, a, b in word_segs
+                 if w != "<sil>"]
     return PhonemeTrack(phones, duration, "transcript", [], notes, words_out)
 
 

@@ -134,3 +134,19 @@ def test_mouth_cues_from_a_rhubarb_file_become_the_speech_curves(open_window, qt
     assert "bad.tsv: line 2" in errors[0] and w.document.history.revision == revision + 1
     QTest.keyClick(w, Qt.Key_Z, Qt.ControlModifier)
     qtbot.waitUntil(lambda: not w.document.take.speech["jaw_open"].override)
+
+
+def test_the_takes_mouth_cues_export_as_rhubarb_reads_them(open_window, qtbot, voice_take, tmp_path):
+    from core.audio.lipsync_files import read_cues
+
+    w = open_window(voice_take)
+    assert w.lipsync_ui.export_cues(str(tmp_path / "line.json"))
+    cues = read_cues(tmp_path / "line.json")
+    assert cues[0][0] == 0.0 and cues[-1][1] == pytest.approx(voice_take.duration / voice_take.fps, abs=0.05)
+    assert "A" in {s for _a, _b, s in cues} and "Wrote line.json" in w.statusBar().currentMessage()
+    # The energy driver has no phonemes to export: a clear message, nothing written.
+    w.lipsync_ui.set_driver("energy")
+    errors = []
+    w.show_error = lambda title, text: errors.append(text)
+    assert not w.lipsync_ui.export_cues(str(tmp_path / "none.tsv"))
+    assert "Lip Sync > Phonemes" in errors[0] and not (tmp_path / "none.tsv").exists()

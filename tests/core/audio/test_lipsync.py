@@ -200,3 +200,19 @@ def test_cli_names_a_bad_file_and_a_bad_output(tmp_path, capsys):
     sf.write(good, np.zeros(8000, np.float32), 16000)
     assert main.main(["lipsync", str(good), "-o", str(tmp_path / "cues.xyz")]) == 2
     assert "cannot tell the format" in capsys.readouterr().err
+
+
+def test_a_phoneme_takes_span_export_moves_the_mouth_as_the_viewport_does(speech):
+    from core.anim import AudioRef, LipSyncSettings, Take
+    from core.drive import RigDriver, SpeechCache
+
+    path, _audio, _ph, text = speech
+    take = Take(name="line", fps=25.0, duration=140, audio=AudioRef(str(path), offset=0.2),
+                lipsync=LipSyncSettings("phonemes", text))
+    frames = np.arange(30, 60, dtype=np.float64)
+    whole = RigDriver(None, take, deform=lambda *a: None, speech_cache=SpeechCache())
+    span = RigDriver(None, take, deform=lambda *a: None, speech_cache=SpeechCache(), speech_span=(30, 59))
+    _, sw = whole.controls(frames)
+    _, ss = span.controls(frames)
+    assert sw[:, SPEECH_INDEX["lip_close"]].max() == 1.0
+    np.testing.assert_allclose(ss, sw, atol=1e-4)

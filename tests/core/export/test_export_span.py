@@ -26,7 +26,12 @@ def long_voice(tmp_path_factory):
 
 
 def _take(path, offset: float = 0.0) -> Take:
-    return Take(name="long", fps=25.0, duration=2500, audio=AudioRef(str(path), offset=offset))
+    """The energy driver: what a recording past core.drive.LIPSYNC_MAX_S gets, the span machinery's
+    case (a phoneme take's span is analysed whole: tests/core/audio/test_lipsync.py)."""
+    from core.anim import LipSyncSettings
+
+    return Take(name="long", fps=25.0, duration=2500, audio=AudioRef(str(path), offset=offset),
+                lipsync=LipSyncSettings("energy"))
 
 
 @pytest.mark.parametrize("offset", [0.0, 1.3, -2.0])
