@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QActionGroup, QKeySequence
+from PySide6.QtGui import QActionGroup, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication, QDialog, QDialogButtonBox, QFileDialog, QLabel, QPlainTextEdit, QVBoxLayout,
 )
@@ -30,8 +30,11 @@ class TranscriptDialog(QDialog):
         self.edit = QPlainTextEdit(text)
         self.edit.setObjectName("transcript_edit")
         layout.addWidget(self.edit)
+        layout.addWidget(QLabel("Ctrl+Enter: OK"))
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         buttons.accepted.connect(self.accept)
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            QShortcut(QKeySequence(keys), self, activated=self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.resize(520, 240)
@@ -127,8 +130,10 @@ class LipSyncUi:
 
     def _status_after_analysis(self) -> None:
         take = self.take
+        model = (" · the EmoZone model reads the audio itself: View > Driver > Analytic rig follows the lip sync"
+                 if self.win.engine.driver == "model" else "")
         if take.lipsync.driver == "energy":
-            self.win.statusBar().showMessage("Lip sync: the energy driver (the signal alone)", 5000)
+            self.win.statusBar().showMessage("Lip sync: the energy driver (the signal alone)" + model, 10000)
             return
         ls = self._lipsync()
         if ls is None:
@@ -138,9 +143,7 @@ class LipSyncUi:
                 + ("the transcript aligned" if tr.source == "transcript" else "recognised from the audio"))
         if tr.notes:
             text += " · " + "; ".join(tr.notes)
-        if self.win.engine.driver == "model":
-            text += " · the EmoZone model reads the audio itself: View > Driver > rig follows the lip sync"
-        self.win.statusBar().showMessage(text, 10000)
+        self.win.statusBar().showMessage(text + model, 10000)
 
     def import_cues(self, path: str | None = None) -> bool:
         """Rhubarb TSV / JSON or Moho / Papagayo .dat cues become the four speech curves (override on),
@@ -169,7 +172,6 @@ class LipSyncUi:
         return True
 
     def export_cues(self, path: str | None = None) -> bool:
-        from core.audio.lipsync import mouth_cues
         from core.audio.lipsync_files import write_cues
 
         ls = self._lipsync()
@@ -185,7 +187,7 @@ class LipSyncUi:
                 return False
             fmt = "phonemes" if chosen.startswith("Phonemes") else None
         try:
-            write_cues(path, ls.track, mouth_cues(ls.track), fmt, Path(self.take.audio.path).name,
+            write_cues(path, ls.track, ls.cues(), fmt, Path(self.take.audio.path).name,
                        dat_fps=self.take.fps)
         except (OSError, ValueError) as exc:
             self.win.show_error("Cannot export mouth cues", f"{path}: {exc}")

@@ -183,6 +183,10 @@ class LipSync:
         d = dense_controls(self.track.phones, self.track.duration)
         return blend_fallback(d, self.energy_dense, self.track.unreadable)
 
+    def cues(self) -> list[tuple[float, float, str]]:
+        """Rhubarb's mouth cues of the clip (``mouth_cues``, the energy driver in unreadable stretches)."""
+        return mouth_cues(self.track, energy_dense=self.energy_dense)
+
     def controls(self, fps: float, num_frames: int, first: int = 0) -> np.ndarray:
         return sample_frames(self.dense(), fps, num_frames, first=first, closed=closures(self.track.phones))
 
@@ -246,10 +250,30 @@ def shape_of(phone: str, duration: float = 0.0) -> str:
     return _SHAPE_OF.get(phone, "B")
 
 
-def mouth_cues(track: PhonemeTrack, min_cue_s: float = MIN_CUE_S) -> list[tuple[float, float, str]]:
+def _energy_shapes(stretches, energy_dense: np.ndarray | None, rate: float = RATE, step: float = 0.04):
+    """Cues for unreadable stretches from the energy driver's jaw: X (closed), B or C, per 40 ms."""
+    out = []
+    for s, e in stretches:
+        t = s
+        while t < e - 1e-9:
+            u = min(t + step, e)
+            if energy_dense is None:
+                shape = "B"
+            else:
+                seg = energy_dense[int(t * rate): max(int(u * rate), int(t * rate) + 1), JAW]
+                jaw = float(seg.mean()) if seg.size else 0.0
+                shape = "X" if jaw < 0.15 else ("B" if jaw < 0.45 else "C")
+            out.append((t, u, shape))
+            t = u
+    return out
+
+
+def mouth_cues(track: PhonemeTrack, min_cue_s: float = MIN_CUE_S,
+               energy_dense: np.ndarray | None = None) -> list[tuple[float, float, str]]:
     """[(start, end, shape)] covering 0..duration: a shape per phone, neighbours of one shape joined,
     cues shorter than ``min_cue_s`` merged into their longer neighbour (a closure A is never dropped:
-    it takes the time from its neighbours instead). Unreadable stretches are B/C by the energy."""
+    it takes the time from its neighbours instead). Unreadable stretches follow the energy driver's
+    jaw (``energy_dense``, at RATE; LipSync.cues passes it): X, B or C."""
     cues: list[list] = []
 
     def add(a: float, b: float, s: str) -> None:
@@ -271,7 +295,7 @@ def mouth_cues(track: PhonemeTrack, min_cue_s: float = MIN_CUE_S) -> list[tuple[
 
     phones = sorted(track.phones, key=lambda p: p.start)
     items = [(p.start, p.end, shape_of(p.name, p.duration)) for p in phones]
-    items += [(s, e, "C") for s, e in track.unreadable]
+    items += _energy_shapes(track.unreadable, energy_dense)
     items.sort()
     if not items or items[0][0] > 0:
         cues.append([0.0, items[0][0] if items else track.duration, "X"])

@@ -10,8 +10,8 @@ CMU pronouncing dictionary and a phonetic language model; nothing is downloaded.
   phones. If the transcript cannot be aligned (words the audio does not hold), recognition is used
   instead and the result says so.
 
-Stretches the recogniser cannot read (music, noise, a tone: sound the phone loop covers with silence
-and noise models) are marked ``unreadable``: there the lip sync falls back to the energy driver
+Stretches the recogniser cannot read (noise, a steady tone: sound the phone loop covers with silence
+and noise models; music of separate notes may be read as phones) are marked ``unreadable``: there the lip sync falls back to the energy driver
 (core.audio.lipsync). Speech in another language is not caught: the phone loop reads it as English
 phones (espeak-ng's German came out as 43 phones, no stretch unreadable).
 
@@ -28,6 +28,8 @@ from core.audio.decode import ANALYSIS_RATE
 
 #: Longest piece decoded at once (s): pieces are cut at the quietest 10 ms within the last 5 s.
 MAX_PIECE_S = 20.0
+#: Pieces shorter than this (80 ms) are not decoded (PocketSphinx needs a few 25.6 ms frames).
+MIN_PIECE_SAMPLES = 1280
 #: Level of the dither added before recognition (relative to full scale, standard deviation). The
 #: acoustic model was trained on recordings with a noise floor: on digital silence (synthetic or
 #: edited audio) its log-energy and mean normalisation go astray and recognition falls apart
@@ -146,7 +148,9 @@ def pieces(audio: np.ndarray, max_s: float = MAX_PIECE_S) -> list[tuple[int, int
 
 def _segments(decoder, offset_s: float) -> list[Phone]:
     out = []
-    for s in decoder.seg():
+    if decoder.hyp() is None:  # nothing decoded (a piece too short for one frame)
+        return out
+    for s in decoder.seg() or ():
         name = re.sub(r"\(\d+\)$", "", s.word)
         if name in ("<s>", "</s>", "<sil>", "SIL") or name.startswith("+"):
             name = SILENCE
@@ -177,6 +181,8 @@ def recognise(audio_16k: np.ndarray, progress=None) -> PhonemeTrack:
     unreadable: list[tuple[float, float]] = []
     for a, b in pieces(audio):
         chunk = audio[a:b]
+        if b - a < MIN_PIECE_SAMPLES:  # shorter than a few analysis frames: nothing to recognise
+            continue
         dec.start_utt()
         dec.process_raw(_pcm(chunk, seed=a), full_utt=True)
         dec.end_utt()
@@ -268,17 +274,34 @@ def align(audio_16k: np.ndarray, transcript: str, progress=None) -> PhonemeTrack
         track = recognise(audio, progress)
         track.notes.insert(0, "the transcript has no words; phones recognised from the audio")
         return track
+    if len(audio) < MIN_PIECE_SAMPLES:
+        track = recognise(audio, progress)
+        track.notes.insert(0, f"the audio is too short to align ({duration * 1000:.0f} ms)")
+        return track
     if duration > MAX_ALIGN_S:
         track = recognise(audio, progress)
         track.notes.insert(0, f"the clip is longer than {MAX_ALIGN_S / 60:.0f} min: the transcript was not "
                               "aligned, phones recognised from the audio")
         return track
     dec = _decoder(lm=None)
+    missing = sorted({w for w in words if dec.lookup_word(w) is None})
+    guessed = []
+    for w in missing:
+        pron = _espeak_pronunciation(w)
+        if pron:
+            try:
+                dec.add_word(w, " ".join(pron), True)
+                guessed.append(w)
+            except (RuntimeError, ValueError):
+                pass
+    if guessed:
+        notes.append(f"not in the pronouncing dictionary, pronounced as espeak-ng reads them: "
+                     f"{', '.join(guessed[:10])}" + (" ..." if len(guessed) > 10 else ""))
+    left = [w for w in missing if w not in guessed]
+    if left:
+        notes.append(f"not in the pronouncing dictionary, left out: {', '.join(left[:10])}"
+                     + (" ..." if len(left) > 10 else ""))
     known = [w for w in words if dec.lookup_word(w) is not None]
-    missing = sorted(set(words) - set(known))
-    if missing:
-        notes.append(f"not in the pronouncing dictionary, left out: {', '.join(missing[:10])}"
-                     + (" ..." if len(missing) > 10 else ""))
     if not known:
         track = recognise(audio, progress)
         track.notes[:0] = notes + ["no transcript word could be aligned; phones recognised from the audio"]
@@ -289,6 +312,10 @@ def align(audio_16k: np.ndarray, transcript: str, progress=None) -> PhonemeTrack
         track.notes[:0] = notes + ["the transcript could not be aligned to this audio (does it match?); "
                                    "phones recognised from the audio"]
         return track
+    word_segs, tail = _complete_tail(audio, word_segs, known)
+    if tail:
+        notes.append(f"the aligner stopped before the last word(s) ({', '.join(tail[:5])}): placed over the "
+                     "sound after it, phones spread evenly")
     phones, approximated = _align_phones(audio, word_segs, dec)
     if approximated:
         notes.append(f"{approximated} word(s) placed by their word boundaries only (phones spread evenly)")
@@ -302,6 +329,27 @@ def align(audio_16k: np.ndarray, transcript: str, progress=None) -> PhonemeTrack
     words_out = [(re.sub(r"\(\d+\)$", "", w), max(a, 0.0), min(b, duration)) for w, a, b in word_segs
                  if w != "<sil>"]
     return PhonemeTrack(phones, duration, "transcript", [], notes, words_out)
+
+
+def _espeak_pronunciation(word: str) -> list[str]:
+    """ARPAbet phones of a word the dictionary lacks, as espeak-ng's English rules read it ([] when
+    espeak-ng is missing or gives nothing usable)."""
+    import shutil
+    import subprocess
+
+    from core.audio.lipsync_eval import espeak_to_arpabet
+
+    exe = shutil.which("espeak-ng")
+    if exe is None or not re.fullmatch(r"[a-z0-9']{1,40}", word):
+        return []
+    try:
+        out = subprocess.run([exe, "-q", "-x", "--sep= ", "-v", "en-us", word], capture_output=True, text=True,
+                             timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    phones = [espeak_to_arpabet(p) for p in out.split()]
+    phones = [p for p in phones if p in VOWELS or p in CONSONANTS]
+    return phones if any(p in VOWELS for p in phones) else []
 
 
 def _align_words(audio: np.ndarray, words: list[str], dec0=None):
@@ -320,7 +368,7 @@ def _align_words(audio: np.ndarray, words: list[str], dec0=None):
             return [(s.word, FRAME_CENTRE_S + s.start_frame / 100.0, FRAME_CENTRE_S + (s.end_frame + 1) / 100.0)
                     for s in dec.seg()
                     if s.word not in ("<s>", "</s>")]
-        except (RuntimeError, ValueError):
+        except (RuntimeError, ValueError, IndexError):
             continue
     return None
 
@@ -348,12 +396,16 @@ def _align_phones(audio: np.ndarray, word_segs, dec) -> tuple[list[Phone], int]:
         a0 = max(run[0][1] - pad, 0.0)
         b0 = min(run[-1][2] + pad, len(audio) / ANALYSIS_RATE)
         got = _state_align(dec, audio[int(a0 * ANALYSIS_RATE): int(b0 * ANALYSIS_RATE)], [w for w, _, _ in run], a0)
+        if got is not None and _speech_share(got, run) < 0.5:
+            got = None  # the alignment put silence over the words: it did not find them
         if got is None and len(run) > 1:  # word by word
             got = []
             for item in run:
                 w, a, b = item
                 a1, b1 = max(a - 0.03, 0.0), b + 0.03
                 one = _state_align(dec, audio[int(a1 * ANALYSIS_RATE): int(b1 * ANALYSIS_RATE)], [w], a1)
+                if one is not None and _speech_share(one, [item]) < 0.5:
+                    one = None
                 if one is None:
                     one = _spread(dec, [item])
                     approximated += 1
@@ -363,7 +415,51 @@ def _align_phones(audio: np.ndarray, word_segs, dec) -> tuple[list[Phone], int]:
             approximated += len(run)
         phones += got
     phones.sort(key=lambda p: p.start)
-    return phones, approximated
+    return _close_gaps(phones), approximated
+
+
+def _complete_tail(audio: np.ndarray, word_segs, known: list[str]):
+    """PocketSphinx's word alignment can end early, at its best partial path, leaving the transcript's
+    last words out: they are spread over the sound between the last aligned word and the end of the
+    sound (the last loud 10 ms frame). Returns (word segments, the words added)."""
+    got = [re.sub(r"\(\d+\)$", "", w) for w, _a, _b in word_segs if w != "<sil>"]
+    if len(got) >= len(known) or got != known[: len(got)]:
+        return word_segs, []
+    tail = known[len(got):]
+    last = max((b for w, _a, b in word_segs if w != "<sil>"), default=0.0)
+    db = _frame_db(audio)
+    loud = np.flatnonzero(db > max(np.percentile(db, 95) - SOUND_DB, -60.0)) if db.size else np.zeros(0, int)
+    end = (loud[-1] + 1) / 100.0 if loud.size else last
+    if end - last < 0.05 * len(tail):
+        return word_segs, []
+    kept = [(w, a, b) for w, a, b in word_segs if not (w == "<sil>" and a >= last - 1e-6)]
+    edges = np.linspace(last, end, len(tail) + 1)
+    return kept + [(w, float(edges[i]), float(edges[i + 1])) for i, w in enumerate(tail)], tail
+
+
+def _speech_share(phones: list[Phone], run) -> float:
+    """The share of the words' time that speech phones (not silence) cover."""
+    total = sum(b - a for _w, a, b in run)
+    if total <= 0:
+        return 1.0
+    covered = 0.0
+    for _w, a, b in run:
+        for p in phones:
+            if p.name != SILENCE:
+                covered += max(0.0, min(b, p.end) - max(a, p.start))
+    return covered / total
+
+
+def _close_gaps(phones: list[Phone], longest: float = 0.3) -> list[Phone]:
+    """A gap of up to ``longest`` between two phones (the aligner leaves some between words) is
+    given to the phone before it, so the mouth does not drop to rest inside speech."""
+    out: list[Phone] = []
+    for p in phones:
+        if out and 0 < p.start - out[-1].end <= longest:
+            q = out[-1]
+            out[-1] = Phone(q.name, q.start, p.start, q.word)
+        out.append(p)
+    return out
 
 
 def _state_align(dec, audio: np.ndarray, words: list[str], offset: float) -> list[Phone] | None:
@@ -382,7 +478,7 @@ def _state_align(dec, audio: np.ndarray, words: list[str], offset: float) -> lis
         dec.process_raw(pcm, full_utt=True)
         dec.end_utt()
         al = dec.get_alignment()
-    except (RuntimeError, ValueError):
+    except (RuntimeError, ValueError, IndexError):
         return None
     if al is None:
         return None

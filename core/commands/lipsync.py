@@ -38,7 +38,7 @@ def _transcript(value: str | None) -> str | None:
 
 def run(args) -> int:
     from core.audio.decode import AudioLoadError, load_audio
-    from core.audio.lipsync import lipsync, mouth_cues
+    from core.audio.lipsync import lipsync
     from core.audio.lipsync_files import cues_tsv, format_for, write_cues
     from core.audio.phonemes import PhonemeError
     from core.progress import TextProgress
@@ -64,11 +64,11 @@ def run(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     track = result.track
-    cues = mouth_cues(track)
+    cues = result.cues()
     for note in track.notes:
         print(f"note: {note}", file=sys.stderr)
-    print(f"{args.audio}: {len(track.phones)} phones ({track.source}), {len(cues)} mouth cues over "
-          f"{track.duration:.2f} s", file=sys.stderr)
+    print(f"{args.audio}: {len(track.phones)} phone{'s' * (len(track.phones) != 1)} ({track.source}), "
+          f"{len(cues)} mouth cue{'s' * (len(cues) != 1)} over {track.duration:.2f} s", file=sys.stderr)
     if args.output is None:
         if fmt == "tsv":
             sys.stdout.write(cues_tsv(cues))

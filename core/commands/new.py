@@ -89,6 +89,16 @@ def run(args) -> int:
         line += f", audio {Path(take.audio.path).name}"
     line += ")"
     print(line)
+    if take.audio is not None and take.lipsync.driver == "phonemes" and take.lipsync.transcript:
+        # The transcript is aligned now, so what went wrong with it is said here, not found in an export.
+        from core.audio.decode import load_audio
+        from core.audio.lipsync import lipsync
+
+        track = lipsync(load_audio(take.audio.path).analysis(), take.lipsync.transcript).track
+        print(f"lip sync: {len(track.phones)} phones "
+              + ("(the transcript aligned)" if track.source == "transcript" else "(recognised from the audio)"))
+        for note in track.notes:
+            print(f"note: {note}")
     if imported is not None:
         print(summary(imported, Path(args.openface).name))
     return 0

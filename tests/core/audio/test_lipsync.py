@@ -216,3 +216,37 @@ def test_a_phoneme_takes_span_export_moves_the_mouth_as_the_viewport_does(speech
     _, ss = span.controls(frames)
     assert sw[:, SPEECH_INDEX["lip_close"]].max() == 1.0
     np.testing.assert_allclose(ss, sw, atol=1e-4)
+
+
+def test_very_short_audio_gives_rest_not_a_crash(tmp_path, capsys):
+    from core.audio.lipsync import lipsync
+
+    for n in (0, 10, 100, 1000):
+        result = lipsync(np.full(n, 0.1, np.float32), "hi")
+        assert result.track.phones == [] and result.cues() in ([(0.0, n / 16000, "X")], [])
+    path = tmp_path / "blip.wav"
+    sf.write(path, np.full(10, 0.1, np.float32), 16000)
+    assert main.main(["lipsync", str(path)]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "0.00\tX"
+
+
+def test_words_the_dictionary_lacks_and_another_language_are_aligned_not_left_at_rest(tmp_path, capsys):
+    from core.audio.espeak import speak
+    from core.audio.lipsync import lipsync
+
+    for text, voice in (("Maybe Bob bought a big purple lamptastic.", "en-us"),
+                        ("Mein Bruder baut ein blaues Boot am Montag.", "de")):
+        audio, _ph = speak(text, voice=voice, words_per_minute=150)
+        path = tmp_path / f"{voice}.wav"
+        sf.write(path, audio, 22050)
+        from core.audio.decode import load_audio
+
+        track = lipsync(load_audio(path).analysis(), text).track
+        assert track.source == "transcript", track.notes
+        assert any("espeak-ng" in n for n in track.notes)  # lamptastic; baut, blaues
+        for word, a, b in track.words:  # every word's time is spoken, not rest
+            speech = sum(max(0.0, min(b, p.end) - max(a, p.start)) for p in track.phones if p.name != "SIL")
+            assert speech >= 0.5 * (b - a), (word, a, b)
+    assert main.main(["new", str(path), "-o", str(tmp_path / "de.emz"), "--transcript", text]) == 0
+    out = capsys.readouterr().out
+    assert "(the transcript aligned)" in out and "note: not in the pronouncing dictionary" in out
