@@ -49,6 +49,7 @@ class LipSyncUi:
     def __init__(self, win):
         self.win = win
         self.driver_actions = {}
+        self._strip_key = None  # what the phoneme strip shows (see _wanted_key)
 
     @property
     def take(self):
@@ -86,10 +87,41 @@ class LipSyncUi:
         self.sync()
 
     def sync(self) -> None:
-        """The driver checks follow the take (after an edit, an undo, another take)."""
+        """The driver checks and the timeline's phoneme strip follow the take (after an edit, an undo,
+        another take)."""
         act = self.driver_actions.get(self.take.lipsync.driver)
         if act is not None and not act.isChecked():
             act.setChecked(True)
+        self._strip_key = None
+        self.sync_strip()
+
+    def frame_shown(self) -> None:
+        """A frame reached the viewport: the worker may have analysed the phonemes meanwhile."""
+        if self._strip_key != self._wanted_key():
+            self.sync_strip()
+
+    def _wanted_key(self):
+        take, clip = self.take, self.win.clip
+        return (id(clip), take.audio, take.fps, take.lipsync)
+
+    def sync_strip(self) -> None:
+        """The phones of the take's lip sync under the waveform (none with the energy driver or no
+        audio). Never analyses here: the viewport's worker does, and the next frame shown fills it."""
+        from core.audio.lipsync import shape_of
+        from core.drive import SPEECH_CACHE
+
+        take, clip = self.take, self.win.clip
+        if clip is None or take.audio is None or take.lipsync.driver != "phonemes":
+            self.win.timeline.set_phonemes([])
+            self._strip_key = self._wanted_key()
+            return
+        ls = SPEECH_CACHE.lipsync_of(clip, take.lipsync)
+        if ls is None:
+            return  # not analysed yet
+        off = take.audio.offset
+        self.win.timeline.set_phonemes([((p.start + off) * take.fps, (p.end + off) * take.fps, p.name,
+                                         shape_of(p.name, p.duration)) for p in ls.track.phones])
+        self._strip_key = self._wanted_key()
 
     # -- edits (one command each)
     def set_driver(self, driver: str) -> None:

@@ -376,6 +376,7 @@ class MainWindow(QMainWindow):
         if result.revision < self.document.history.revision:
             return  # an edit arrived since; a newer result is on its way
         self.shown = result
+        self.lipsync_ui.frame_shown()
         self.viewport.set_splats(result.splats)
         self._refresh_overlay()
         t_edit = self._edit_times.pop(result.revision, None)

@@ -72,6 +72,11 @@ def test_a_transcript_typed_in_the_window_moves_the_mouth_and_undoes(open_window
     assert w.lipsync_ui.driver_actions["phonemes"].isChecked()
     recognised = lip_close(w)
     revision = w.document.history.revision
+    # The recognised phones are drawn under the waveform, on the take's frames.
+    qtbot.waitUntil(lambda: len(w.timeline.phoneme_items()) > 5)
+    strip = w.timeline.phoneme_items()
+    assert all(0 <= a < b <= w.document.take.duration + 1 for a, b, _p, _s in strip)
+    assert {sh for _a, _b, _p, sh in strip} >= {"A"}  # a bilabial heard
 
     type_transcript_later(qtbot, TEXT)
     QTest.keyClick(w, Qt.Key_T, Qt.ControlModifier)
@@ -81,6 +86,9 @@ def test_a_transcript_typed_in_the_window_moves_the_mouth_and_undoes(open_window
     assert "transcript aligned" in w.statusBar().currentMessage()
     aligned = lip_close(w)
     assert not np.allclose(aligned, recognised)
+    qtbot.waitUntil(lambda: w.timeline.phoneme_items() != strip)
+    phones = [p for _a, _b, p, _s in w.timeline.phoneme_items() if p != "SIL"]
+    assert phones[:4] == ["M", "EY", "B", "IY"]  # "maybe", as the dictionary spells it
     # Ten /p b m/ in the line: the aligned lip sync closes the lips on each (runs of closed frames).
     runs = int(np.sum(np.diff((aligned >= 0.5).astype(int)) == 1))
     assert runs >= 7, runs
@@ -88,6 +96,7 @@ def test_a_transcript_typed_in_the_window_moves_the_mouth_and_undoes(open_window
     QTest.keyClick(w, Qt.Key_Z, Qt.ControlModifier)
     qtbot.waitUntil(lambda: w.document.take.lipsync.transcript == "")
     np.testing.assert_allclose(lip_close(w), recognised)
+    qtbot.waitUntil(lambda: w.timeline.phoneme_items() == strip)
 
 
 def test_the_energy_driver_is_one_menu_click_away(open_window, qtbot, voice_take):
@@ -103,6 +112,7 @@ def test_the_energy_driver_is_one_menu_click_away(open_window, qtbot, voice_take
     qtbot.waitUntil(lambda: w.document.take.lipsync.driver == "energy")
     wait_current(qtbot, w)
     assert w.lipsync_ui.driver_actions["energy"].isChecked()
+    assert w.timeline.phoneme_items() == []  # no phones with the energy driver
     take = w.document.take
     clip = load_audio(take.audio.path)
     energy = speech_controls(clip.analysis(), take.fps, take.duration + 1)[: take.duration, SPEECH_INDEX["lip_close"]]

@@ -88,6 +88,64 @@ class LaneBands(pg.GraphicsObject):
             p.drawRect(QtCore.QRectF(x0, y0, -x0, y1 - y0))
 
 
+#: Mouth-shape tints of the phoneme strip (Rhubarb's A-H, X): closed and rest dark, open bright.
+_SHAPE_TINT = {"A": "#c0504d", "B": "#6f7f96", "C": "#d9a441", "D": "#e8c547", "E": "#5fa37a", "F": "#4d8fc0",
+               "G": "#a070c0", "H": "#8aa05a", "X": "#3a3d44"}
+#: The strip is the bottom part of the waveform lane (lane y from PHONEME_TOP to 1).
+PHONEME_TOP = 0.5
+
+
+class PhonemeStrip(pg.GraphicsObject):
+    """The take's phonemes along the bottom of the waveform lane: a band per phone tinted by its mouth
+    shape, its name written where it fits. Read-only (the lip sync's phones; docs/STUDIO.md)."""
+
+    def __init__(self, timeline: "TimelineWidget"):
+        super().__init__()
+        self._tl = timeline
+        self.items: list[tuple[float, float, str, str]] = []  # (start frame, end frame, phone, shape)
+        self.setZValue(-50)
+
+    def set_items(self, items) -> None:
+        self.items = [(float(a), float(b), str(ph), str(sh)) for a, b, ph, sh in items]
+        self.update()
+
+    def boundingRect(self) -> QtCore.QRectF:
+        return QtCore.QRectF(-1e7, -1e3, 2e7, 1e5)
+
+    def visible_items(self) -> list[tuple[float, float, str, str]]:
+        (x0, x1), (y0, _y1) = self._tl._vb.viewRange()
+        if y0 > 1.0:
+            return []
+        return [it for it in self.items if it[1] > x0 and it[0] < x1]
+
+    def paint(self, p: QtGui.QPainter, *args) -> None:
+        items = self.visible_items()
+        if not items:
+            return
+        p.setPen(QtCore.Qt.NoPen)
+        for a, b, ph, shape in items:
+            if ph == "SIL":
+                continue
+            p.setBrush(theme.qcolor(_SHAPE_TINT.get(shape, "#6f7f96"), 0.55))
+            p.drawRect(QtCore.QRectF(a, PHONEME_TOP, b - a, 1.0 - PHONEME_TOP))
+        # Names in device pixels (the view is scaled): only where the band is wide enough.
+        t = p.transform()
+        p.save()
+        p.resetTransform()
+        font = p.font()
+        font.setPixelSize(9)
+        p.setFont(font)
+        metrics = QtGui.QFontMetrics(font)
+        p.setPen(QtGui.QColor("#f0f0f0"))
+        for a, b, ph, _shape in items:
+            if ph == "SIL":
+                continue
+            r = t.mapRect(QtCore.QRectF(a, PHONEME_TOP, b - a, 1.0 - PHONEME_TOP))
+            if r.width() >= metrics.horizontalAdvance(ph) + 2 and r.height() >= 8:
+                p.drawText(r, QtCore.Qt.AlignCenter, ph)
+        p.restore()
+
+
 class LaneLabels(QtWidgets.QWidget):
     """The channel names beside the lanes, coloured by synergy zone, aligned to the ViewBox.
 
@@ -273,6 +331,8 @@ class LaneItems:
         vb.addItem(self.bands, ignoreBounds=True)
         self.wave = pg.PlotCurveItem(pen=pg.mkPen(theme.WAVEFORM, width=1), connect="pairs")
         vb.addItem(self.wave, ignoreBounds=True)
+        self.phonemes = PhonemeStrip(timeline)
+        vb.addItem(self.phonemes, ignoreBounds=True)
         self.curves: dict[str, pg.PlotCurveItem] = {}
         # selected and unselected keys are two items with one style each: per-point brushes
         # would make pyqtgraph render a symbol per key on every redraw

@@ -457,6 +457,15 @@ class TimelineWidget(QtWidgets.QWidget):
         frames [K], values [K], selected [K] bool."""
         return self._items.drawn_keys(channel)
 
+    def set_phonemes(self, items) -> None:
+        """The lip sync's phones for the strip under the waveform: [(start frame, end frame, phone,
+        mouth shape)] on the timeline's frames ([] hides it)."""
+        self._items.phonemes.set_items(items or [])
+
+    def phoneme_items(self) -> list[tuple[float, float, str, str]]:
+        """The phones the strip holds now (all of them, drawn or not)."""
+        return list(self._items.phonemes.items)
+
     def waveform_envelope(self) -> tuple[np.ndarray, np.ndarray]:
         """The waveform lane as drawn: column frames [C] and lane-y pairs [C, 2] (top, bottom)."""
         return self._items.waveform_envelope()
