@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QActionGroup, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication, QDialog, QDialogButtonBox, QFileDialog, QLabel, QPlainTextEdit, QVBoxLayout,
@@ -50,6 +50,10 @@ class LipSyncUi:
         self.win = win
         self.driver_actions = {}
         self._strip_key = None  # what the phoneme strip shows (see _wanted_key)
+        self._analysing = None  # what a background analysis was started for
+        self._poll = QTimer(win)
+        self._poll.setObjectName("lipsync_strip_poll")
+        self._poll.timeout.connect(self._on_poll)
 
     @property
     def take(self):
@@ -95,6 +99,37 @@ class LipSyncUi:
         self._strip_key = None
         self.sync_strip()
 
+    def _analyse_in_background(self, clip, take) -> None:
+        """The phones for the strip when no rig driver asks for them (the model driver reads the
+        audio itself): analysed on a thread through the shared SPEECH_CACHE, polled from here."""
+        import threading
+
+        from core.drive import LIPSYNC_MAX_S, SPEECH_CACHE
+
+        if clip.duration > LIPSYNC_MAX_S:
+            return
+        key = self._wanted_key()
+        if self._analysing != key:
+            self._analysing = key
+            settings, fps = take.lipsync, take.fps
+
+            def work():
+                try:
+                    SPEECH_CACHE.controls(clip, fps, 1, settings)
+                except Exception:  # noqa: BLE001 - the viewport's driver reports a bad recording
+                    pass
+
+            threading.Thread(target=work, name="lipsync-strip", daemon=True).start()
+        self._poll.start(200)
+
+    def _on_poll(self) -> None:
+        if self._strip_key == self._wanted_key():
+            self._poll.stop()
+            return
+        self.sync_strip()
+        if self._strip_key == self._wanted_key():
+            self._poll.stop()
+
     def frame_shown(self) -> None:
         """A frame reached the viewport: the worker may have analysed the phonemes meanwhile."""
         if self._strip_key != self._wanted_key():
@@ -117,7 +152,8 @@ class LipSyncUi:
             return
         ls = SPEECH_CACHE.lipsync_of(clip, take.lipsync)
         if ls is None:
-            return  # not analysed yet
+            self._analyse_in_background(clip, take)
+            return  # not analysed yet: the poll comes back when it is
         off = take.audio.offset
         self.win.timeline.set_phonemes([((p.start + off) * take.fps, (p.end + off) * take.fps, p.name,
                                          shape_of(p.name, p.duration)) for p in ls.track.phones])

@@ -160,3 +160,19 @@ def test_the_takes_mouth_cues_export_as_rhubarb_reads_them(open_window, qtbot, v
     w.show_error = lambda title, text: errors.append(text)
     assert not w.lipsync_ui.export_cues(str(tmp_path / "none.tsv"))
     assert "Lip Sync > Phonemes" in errors[0] and not (tmp_path / "none.tsv").exists()
+
+
+def test_the_phones_show_when_no_driver_asks_for_them(open_window, qtbot, voice_take):
+    """The model reads the audio itself, so under it no driver asks for the phones: the strip has them
+    analysed on a thread (through the shared cache) and fills in when they are ready."""
+    from core.drive import SPEECH_CACHE
+
+    w = open_window(voice_take)
+    qtbot.waitUntil(lambda: len(w.timeline.phoneme_items()) > 5)
+    drawn = w.timeline.phoneme_items()
+    SPEECH_CACHE.clear()  # as if nothing had analysed the recording
+    w.timeline.set_phonemes([])
+    w.lipsync_ui.sync()
+    assert w.timeline.phoneme_items() == [] and w.lipsync_ui._poll.isActive()
+    qtbot.waitUntil(lambda: w.timeline.phoneme_items() == drawn, timeout=20000)
+    qtbot.waitUntil(lambda: not w.lipsync_ui._poll.isActive())
