@@ -99,6 +99,11 @@ class LipSyncUi:
         self._strip_key = None
         self.sync_strip()
 
+    def _needs_own_analysis(self) -> bool:
+        """Under the rig the viewport's worker analyses the phones for its frames; under the model
+        nothing does, so the strip has them analysed itself."""
+        return self.win.engine.driver != "rig"
+
     def _analyse_in_background(self, clip, take) -> None:
         """The phones for the strip when no rig driver asks for them (the model driver reads the
         audio itself): analysed on a thread through the shared SPEECH_CACHE, polled from here."""
@@ -152,8 +157,9 @@ class LipSyncUi:
             return
         ls = SPEECH_CACHE.lipsync_of(clip, take.lipsync)
         if ls is None:
-            self._analyse_in_background(clip, take)
-            return  # not analysed yet: the poll comes back when it is
+            if self._needs_own_analysis():
+                self._analyse_in_background(clip, take)
+            return  # not analysed yet: the next frame shown (or the poll) comes back when it is
         off = take.audio.offset
         self.win.timeline.set_phonemes([((p.start + off) * take.fps, (p.end + off) * take.fps, p.name,
                                          shape_of(p.name, p.duration)) for p in ls.track.phones])

@@ -171,6 +171,7 @@ def test_the_phones_show_when_no_driver_asks_for_them(open_window, qtbot, voice_
     qtbot.waitUntil(lambda: len(w.timeline.phoneme_items()) > 5)
     drawn = w.timeline.phoneme_items()
     SPEECH_CACHE.clear()  # as if nothing had analysed the recording
+    w.lipsync_ui._needs_own_analysis = lambda: True  # as under the model driver (no rig worker asks)
     w.timeline.set_phonemes([])
     w.lipsync_ui.sync()
     assert w.timeline.phoneme_items() == [] and w.lipsync_ui._poll.isActive()
