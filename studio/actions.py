@@ -118,22 +118,30 @@ def build_menus(win) -> None:
     win.files.attach_recent_menu(recent)
 
 
+def add_choice_actions(win, menu, choices, prefix: str, choose) -> dict[str, QAction]:
+    """One checkable item per (key, text) of ``choices`` in ``menu``, exclusive; a click calls
+    choose(key). Object names are ``<prefix>_<key>``. Returns {key: QAction}."""
+    group = QActionGroup(win)
+    group.setExclusive(True)
+    out = {}
+    for key, text in choices:
+        act = menu.addAction(text)
+        act.setObjectName(f"{prefix}_{key}")
+        act.setCheckable(True)
+        group.addAction(act)
+        act.triggered.connect(lambda _c=False, k=key: choose(k))
+        out[key] = act
+    return out
+
+
 def build_driver_menu(win, menu) -> None:
     """View > Driver: one checkable item per driver (the Display dock's driver box, as a menu);
     MainWindow._sync_driver_ui keeps the checks and the greyed-out items true to the engine."""
     from studio.engine import DRIVER_LABELS, DRIVERS
 
     menu.setObjectName("driver_menu")
-    group = QActionGroup(win)
-    group.setExclusive(True)
-    win.driver_actions = {}
-    for key in DRIVERS:
-        act = menu.addAction(DRIVER_LABELS[key])
-        act.setObjectName(f"driver_{key}")
-        act.setCheckable(True)
-        group.addAction(act)
-        act.triggered.connect(lambda _c=False, k=key: win.set_driver(k))
-        win.driver_actions[key] = act
+    win.driver_actions = add_choice_actions(win, menu, [(k, DRIVER_LABELS[k]) for k in DRIVERS], "driver",
+                                            win.set_driver)
     win._sync_driver_ui()
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QActionGroup, QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication, QDialog, QDialogButtonBox, QFileDialog, QLabel, QPlainTextEdit, QVBoxLayout,
 )
@@ -51,6 +51,7 @@ class LipSyncUi:
         self.driver_actions = {}
         self._strip_key = None  # what the phoneme strip shows (see _wanted_key)
         self._analysing = None  # what a background analysis was started for
+        self._status_pending = False  # a lip sync change waits for its phones to report them
         self._poll = QTimer(win)
         self._poll.setObjectName("lipsync_strip_poll")
         self._poll.timeout.connect(self._on_poll)
@@ -62,16 +63,11 @@ class LipSyncUi:
     def build_menu(self, menubar) -> None:
         menu = menubar.addMenu("&Lip Sync")
         menu.setObjectName("lipsync_menu")
-        group = QActionGroup(self.win)
-        group.setExclusive(True)
-        for key, text in (("phonemes", "&Phonemes (recognised, or the transcript aligned)"),
-                          ("energy", "&Energy (the signal alone)")):
-            act = menu.addAction(text)
-            act.setObjectName(f"lipsync_{key}")
-            act.setCheckable(True)
-            group.addAction(act)
-            act.triggered.connect(lambda _c=False, k=key: self.set_driver(k))
-            self.driver_actions[key] = act
+        from studio.actions import add_choice_actions
+
+        self.driver_actions = add_choice_actions(
+            self.win, menu, (("phonemes", "&Phonemes (recognised, or the transcript aligned)"),
+                             ("energy", "&Energy (the signal alone)")), "lipsync", self.set_driver)
         menu.addSeparator()
         t = menu.addAction("&Transcript…")
         t.setObjectName("transcript")
@@ -164,17 +160,23 @@ class LipSyncUi:
         self.win.timeline.set_phonemes([((p.start + off) * take.fps, (p.end + off) * take.fps, p.name,
                                          shape_of(p.name, p.duration)) for p in ls.track.phones])
         self._strip_key = self._wanted_key()
+        if self._status_pending:
+            self._status_pending = False
+            self._report(ls)
 
     # -- edits (one command each)
     def set_driver(self, driver: str) -> None:
         if driver != self.take.lipsync.driver:
+            self._status_pending = True  # said when the phones are in (sync_strip), not analysed here
             self.win.push(C.set_lipsync_command(self.take, driver=driver))
-            self._status_after_analysis()
+            if driver == "energy":
+                self._status_pending = False
+                self._report(None)
 
     def set_transcript(self, text: str) -> None:
         if text.strip() != self.take.lipsync.transcript:
+            self._status_pending = True
             self.win.push(C.set_lipsync_command(self.take, transcript=text))
-            self._status_after_analysis()
 
     def edit_transcript(self) -> bool:
         dialog = TranscriptDialog(self.win, self.take.lipsync.transcript)
@@ -184,8 +186,8 @@ class LipSyncUi:
         return True
 
     def _lipsync(self):
-        """The take's LipSync (phones and notes), analysed now if it was not yet; None without audio
-        or with the energy driver."""
+        """The take's LipSync (phones and notes), analysed now if it was not yet (an export asked for
+        it: under a wait cursor); None without audio or with the energy driver."""
         from core.drive import SPEECH_CACHE
 
         clip = self.win.clip
@@ -202,15 +204,13 @@ class LipSyncUi:
             got = SPEECH_CACHE.lipsync_of(clip, take.lipsync)
         return got
 
-    def _status_after_analysis(self) -> None:
-        take = self.take
+    def _report(self, ls) -> None:
+        """The status line after a lip sync change: the phones found and the notes (``ls``: the
+        take's LipSync; None for the energy driver)."""
         model = (" · the EmoZone model reads the audio itself: View > Driver > Analytic rig follows the lip sync"
                  if self.win.engine.driver == "model" else "")
-        if take.lipsync.driver == "energy":
-            self.win.statusBar().showMessage("Lip sync: the energy driver (the signal alone)" + model, 10000)
-            return
-        ls = self._lipsync()
         if ls is None:
+            self.win.statusBar().showMessage("Lip sync: the energy driver (the signal alone)" + model, 10000)
             return
         tr = ls.track
         text = (f"Lip sync: {len(tr.phones)} phones, "

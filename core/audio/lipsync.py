@@ -353,12 +353,7 @@ def cues_to_dense(cues, duration: float, rate: float = RATE, smooth_s: float = 0
     dense = np.zeros((m, NUM_SPEECH))
     for a, b, s in cues:
         dense[max(int(round(a * rate)), 0): max(int(round(b * rate)), 0)] = SHAPE_CONTROLS.get(s, SHAPE_CONTROLS["X"])
-    sigma = smooth_s * rate
-    k = np.arange(-int(3 * sigma), int(3 * sigma) + 1)
-    kernel = np.exp(-0.5 * (k / sigma) ** 2)
-    kernel /= kernel.sum()
-    sm = np.stack([np.convolve(np.pad(dense[:, c], len(k) // 2, mode="edge"), kernel, mode="valid")
-                   for c in range(NUM_SPEECH)], 1)
+    sm = _smooth(dense, smooth_s * rate)
     # Closures stay full.
     closed = dense[:, CLOSE] >= 1.0
     sm[closed, CLOSE] = 1.0

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.audio.speech_eval import BILABIALS, _f1, is_pause, is_vowel, truth_labels
+from core.audio.speech_eval import BILABIALS, _f1, is_pause, truth_labels
 from core.aus import SPEECH_INDEX
 
 CLOSE_WINDOW_S = 0.05
@@ -153,7 +153,3 @@ def score_controls(controls_at, phonemes, duration_s: float, fps: float = 25.0) 
     n100 = int(np.ceil(duration_s * 100))
     found, total, near, runs = closure_scores(controls_at(100.0, n100), phonemes)
     return LipSyncScore(f1, found, total, near, runs, int(m.sum()))
-
-
-def is_scored_vowel(ph: str) -> bool:  # re-exported for the bench's tables
-    return is_vowel(ph)

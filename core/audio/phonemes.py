@@ -321,7 +321,7 @@ def align(audio_16k: np.ndarray, transcript: str, progress=None) -> PhonemeTrack
         notes.append(f"{approximated} word(s) placed by their word boundaries only (phones spread evenly)")
     if progress:
         progress(duration, duration)
-    if not _matches(audio, phones, word_segs):
+    if not _matches(audio, word_segs):
         track = recognise(audio, progress)
         track.notes[:0] = notes + ["the transcript does not match the audio; phones recognised from the audio"]
         return track
@@ -504,7 +504,7 @@ def _spread(dec, run) -> list[Phone]:
     return out
 
 
-def _matches(audio: np.ndarray, phones: list[Phone], word_segs) -> bool:
+def _matches(audio: np.ndarray, word_segs) -> bool:
     """A forced alignment always succeeds; it is wrong when the words were squeezed into a part of
     the sound or stretched over silence. Wrong if less than half the loud frames fall in words, or a
     third of the words' frames are quiet."""

@@ -24,7 +24,8 @@ def add_arguments(p) -> None:
                    help=".dat: Papagayo's mouth names (MBP, etc, E, AI, O, U, FV, L, rest) instead of A-H, X")
 
 
-def _transcript(value: str | None) -> str | None:
+def read_transcript(value: str | None) -> str | None:
+    """--transcript as given: the text itself, or the contents of the .txt (or existing) file it names."""
     if value is None:
         return None
     p = Path(value)
@@ -48,7 +49,7 @@ def run(args) -> int:
         return 2
     try:
         fmt = format_for(args.output, args.format) if args.output else (args.format or "tsv")
-        transcript = _transcript(args.transcript)
+        transcript = read_transcript(args.transcript)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

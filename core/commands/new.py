@@ -74,9 +74,9 @@ def run(args) -> int:
         else:
             take = new_take_from_audio(audio, fps=args.fps, name=args.name)
         from core.anim.take import LipSyncSettings
-        from core.commands.lipsync import _transcript
+        from core.commands.lipsync import read_transcript
 
-        take = dataclasses.replace(take, lipsync=LipSyncSettings(args.lipsync, (_transcript(args.transcript) or "").strip()))
+        take = dataclasses.replace(take, lipsync=LipSyncSettings(args.lipsync, (read_transcript(args.transcript) or "").strip()))
         save_take(take, out)
     except (AudioLoadError, CurveImportError, TakeFileError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
